@@ -1,0 +1,26 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+let package = Package(
+    name: "oauth-forward-cgi",
+    products: [
+        .executable(name: "oauth-forward-cgi", targets: ["oauth-forward-cgi"])
+    ],
+    targets: [
+        // Debian's libfcgi-dev, through a one-header shim. Only the executable imports it.
+        .systemLibrary(
+            name: "CFastCGI",
+            pkgConfig: "fcgi",
+            providers: [.apt(["libfcgi-dev"])]
+        ),
+        // The request contract: bytes in, bytes out. No I/O, no C, no Foundation.
+        .target(name: "OAuthForward"),
+        .executableTarget(
+            name: "oauth-forward-cgi",
+            dependencies: ["CFastCGI", "OAuthForward"]
+        ),
+        .testTarget(name: "OAuthForwardTests", dependencies: ["OAuthForward"]),
+        // Runs the built binary as CGI and behind real FastCGI peers and web servers.
+        .testTarget(name: "IntegrationTests", dependencies: ["oauth-forward-cgi"]),
+    ]
+)

@@ -1,0 +1,6 @@
+#ifndef CFASTCGI_H
+#define CFASTCGI_H
+
+#include <fcgiapp.h>
+
+#endif
