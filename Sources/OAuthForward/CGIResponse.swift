@@ -1,0 +1,97 @@
+/// The statuses this program answers with.
+public enum HTTPStatus: Int, Sendable {
+    case temporaryRedirect = 307
+    case badRequest = 400
+    case notFound = 404
+    case methodNotAllowed = 405
+    case internalServerError = 500
+
+    /// nginx sends a bare `HTTP/1.1 307` unless the CGI `Status` header carries the reason phrase.
+    public var reasonPhrase: String {
+        switch self {
+        case .temporaryRedirect: "Temporary Redirect"
+        case .badRequest: "Bad Request"
+        case .notFound: "Not Found"
+        case .methodNotAllowed: "Method Not Allowed"
+        case .internalServerError: "Internal Server Error"
+        }
+    }
+}
+
+public struct HeaderField: Equatable, Sendable {
+    public let name: String
+    public let value: [UInt8]
+
+    public init(_ name: String, _ value: [UInt8]) {
+        self.name = name
+        self.value = value
+    }
+
+    public init(_ name: String, _ value: String) {
+        self.init(name, Array(value.utf8))
+    }
+}
+
+/// A CGI response: the `Status` pseudo-header, header fields and a body, as RFC 3875 section 6 frames them.
+public struct CGIResponse: Equatable, Sendable {
+    public let status: HTTPStatus
+    public let headerFields: [HeaderField]
+    public let body: [UInt8]
+
+    public init(status: HTTPStatus, headerFields: [HeaderField], body: [UInt8] = []) {
+        self.status = status
+        self.headerFields = headerFields
+        self.body = body
+    }
+
+    public func value(of name: String) -> [UInt8]? {
+        headerFields.first { $0.name.lowercased() == name.lowercased() }?.value
+    }
+
+    /// The bytes for the web server. A HEAD answer has the same header but no body.
+    public func serialized(includingBody: Bool = true) -> [UInt8] {
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(160 + headerFields.reduce(0) { $0 + $1.value.count } + body.count)
+        bytes += "Status: \(status.rawValue) \(status.reasonPhrase)\r\n".utf8
+        for field in headerFields {
+            bytes += field.name.utf8
+            bytes += ": ".utf8
+            bytes += field.value
+            bytes += "\r\n".utf8
+        }
+        bytes += "\r\n".utf8
+        if includingBody {
+            bytes += body
+        }
+        return bytes
+    }
+
+    /// The 307: `Location` is the only field built from the request, and no body.
+    static func redirect(to location: [UInt8]) -> CGIResponse {
+        CGIResponse(
+            status: .temporaryRedirect,
+            headerFields: [
+                HeaderField("Location", location),
+                HeaderField("Cache-Control", "no-store"),
+                HeaderField("Referrer-Policy", "no-referrer"),
+                HeaderField("Content-Length", "0"),
+            ]
+        )
+    }
+
+    /// An error: a fixed text that never repeats anything from the request.
+    static func error(_ status: HTTPStatus, text: String, extraFields: [HeaderField] = []) -> CGIResponse {
+        let body = Array((text + "\n").utf8)
+        return CGIResponse(
+            status: status,
+            headerFields: extraFields + [
+                HeaderField("Content-Type", "text/plain; charset=utf-8"),
+                HeaderField("Cache-Control", "no-store"),
+                HeaderField("Referrer-Policy", "no-referrer"),
+                HeaderField("X-Content-Type-Options", "nosniff"),
+                HeaderField("Content-Length", String(body.count)),
+            ],
+            body: body
+        )
+    }
+}

@@ -1,0 +1,212 @@
+/// Where callbacks are forwarded: one of Junction's presets, or an absolute URL template holding `{provider}` at
+/// most once, in its path, with no query or fragment of its own.
+///
+/// The template is split once, at configuration time, so building a `Location` is two appends and a copy of the
+/// query bytes.
+public struct ForwardTarget: Equatable, Sendable {
+    public enum Kind: Equatable, Sendable {
+        case preset(JunctionEnvironment)
+        case template
+    }
+
+    public let kind: Kind
+    /// The host, with its port if one was given. Logged in place of the whole URL.
+    public let host: String
+    /// Everything before `{provider}`, or the whole URL when the template has none.
+    let head: [UInt8]
+    /// Everything after `{provider}`; `nil` when the template names no provider.
+    let tail: [UInt8]?
+
+    public static let variable = "OAUTH_FORWARD_TARGET"
+    static let placeholder = Array("{provider}".utf8)
+
+    public init(_ environment: JunctionEnvironment) {
+        // A preset's template is known to be valid.
+        self = try! ForwardTarget(parsingTemplate: Array(environment.callbackTemplate.utf8), kind: .preset(environment))
+    }
+
+    /// Parses a value of `OAUTH_FORWARD_TARGET`.
+    public init(parsing value: [UInt8]) throws(TargetError) {
+        if value.isEmpty { throw .empty }
+        if let environment = JunctionEnvironment(rawValue: String(decoding: value, as: UTF8.self)) {
+            self.init(environment)
+            return
+        }
+        try self.init(parsingTemplate: value, kind: .template)
+    }
+
+    public init(parsing value: String) throws(TargetError) {
+        try self.init(parsing: Array(value.utf8))
+    }
+
+    private init(parsingTemplate value: [UInt8], kind: Kind) throws(TargetError) {
+        let https = Array("https://".utf8)
+        let http = Array("http://".utf8)
+        let authorityStart: Int
+        let isPlainHTTP: Bool
+        if value.starts(with: https) {
+            authorityStart = https.count
+            isPlainHTTP = false
+        } else if value.starts(with: http) {
+            authorityStart = http.count
+            isPlainHTTP = true
+        } else if value.contains(UInt8(ascii: ":")) && value.contains(UInt8(ascii: "/")) {
+            throw .unsupportedScheme
+        } else {
+            throw .unknownPreset
+        }
+
+        let authorityEnd = value[authorityStart...].firstIndex(of: UInt8(ascii: "/")) ?? value.endIndex
+        let authority = value[authorityStart..<authorityEnd]
+        if authority.contains(where: { $0 == UInt8(ascii: "{") || $0 == UInt8(ascii: "}") }) {
+            throw .placeholderOutsidePath
+        }
+        guard Self.isValidAuthority(authority) else { throw .invalidHost }
+        let host = String(decoding: authority, as: UTF8.self)
+        if isPlainHTTP && !Self.isLoopback(authority: authority) { throw .plainHTTPNotLoopback }
+
+        var head = Array(value[..<authorityEnd])
+        var tail: [UInt8]? = nil
+        var index = authorityEnd
+        while index < value.endIndex {
+            let byte = value[index]
+            if byte == UInt8(ascii: "{") {
+                guard value[index...].starts(with: Self.placeholder) else { throw .strayBrace }
+                guard tail == nil else { throw .placeholderRepeated }
+                tail = []
+                index += Self.placeholder.count
+                continue
+            }
+            switch byte {
+            case UInt8(ascii: "?"): throw .hasQuery
+            case UInt8(ascii: "#"): throw .hasFragment
+            case UInt8(ascii: "}"): throw .strayBrace
+            default: guard Self.isPathByte(byte) else { throw .invalidCharacter }
+            }
+            if tail == nil { head.append(byte) } else { tail!.append(byte) }
+            index += 1
+        }
+        self.kind = kind
+        self.host = host
+        self.head = head
+        self.tail = tail
+    }
+
+    /// The preset name, or the host of a template: what a log line may say about the target.
+    public var logName: String {
+        switch kind {
+        case .preset(let environment): environment.presetName
+        case .template: host
+        }
+    }
+
+    /// The `Location` for a provider and a raw query: the target, then `?` and the query bytes exactly as given.
+    /// An empty query adds no `?`.
+    public func location(provider: ProviderSlug, query: some Collection<UInt8>) -> [UInt8] {
+        var location: [UInt8] = []
+        location.reserveCapacity(head.count + provider.bytes.count + (tail?.count ?? 0) + 1 + query.count)
+        location += head
+        if let tail {
+            location += provider.bytes
+            location += tail
+        }
+        if !query.isEmpty {
+            location.append(UInt8(ascii: "?"))
+            location += query
+        }
+        return location
+    }
+
+    /// `host` or `host:port`, where host is a DNS name, an IPv4 address or a bracketed IPv6 address.
+    /// No user info: `@` is not a host byte.
+    static func isValidAuthority(_ authority: ArraySlice<UInt8>) -> Bool {
+        var host = authority
+        if let bracketEnd = authority.firstIndex(of: UInt8(ascii: "]")) {
+            guard authority.first == UInt8(ascii: "["), bracketEnd > authority.startIndex + 1 else { return false }
+            let inner = authority[(authority.startIndex + 1)..<bracketEnd]
+            guard inner.allSatisfy({ isHexDigit($0) || $0 == UInt8(ascii: ":") || $0 == UInt8(ascii: ".") }) else {
+                return false
+            }
+            host = authority[...bracketEnd]
+            let rest = authority[(bracketEnd + 1)...]
+            return rest.isEmpty || isPort(rest)
+        }
+        if let colon = authority.firstIndex(of: UInt8(ascii: ":")) {
+            guard isPort(authority[colon...]) else { return false }
+            host = authority[..<colon]
+        }
+        return !host.isEmpty && host.allSatisfy(isHostByte) && host.first != UInt8(ascii: ".")
+            && host.first != UInt8(ascii: "-")
+    }
+
+    /// `:` followed by 1 to 5 digits.
+    private static func isPort(_ bytes: ArraySlice<UInt8>) -> Bool {
+        bytes.first == UInt8(ascii: ":") && (2...6).contains(bytes.count) && bytes.dropFirst().allSatisfy(isDigit)
+    }
+
+    static func isLoopback(authority: ArraySlice<UInt8>) -> Bool {
+        var host = authority
+        if authority.first == UInt8(ascii: "[") {
+            host = authority[...(authority.firstIndex(of: UInt8(ascii: "]")) ?? authority.endIndex - 1)]
+        } else if let colon = authority.firstIndex(of: UInt8(ascii: ":")) {
+            host = authority[..<colon]
+        }
+        return ["127.0.0.1", "[::1]", "localhost"].contains { host.elementsEqual($0.utf8) }
+    }
+
+    private static func isDigit(_ byte: UInt8) -> Bool { (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(byte) }
+
+    private static func isHexDigit(_ byte: UInt8) -> Bool {
+        isDigit(byte) || (UInt8(ascii: "a")...UInt8(ascii: "f")).contains(byte | 0x20)
+    }
+
+    private static func isHostByte(_ byte: UInt8) -> Bool {
+        isDigit(byte) || (UInt8(ascii: "a")...UInt8(ascii: "z")).contains(byte | 0x20)
+            || byte == UInt8(ascii: ".") || byte == UInt8(ascii: "-")
+    }
+
+    /// RFC 3986 path bytes: unreserved, sub-delims, `:`, `@`, `/` and `%` (for escapes the user wrote).
+    private static func isPathByte(_ byte: UInt8) -> Bool {
+        if isDigit(byte) || (UInt8(ascii: "a")...UInt8(ascii: "z")).contains(byte | 0x20) { return true }
+        return Array("-._~!$&'()*+,;=:@/%".utf8).contains(byte)
+    }
+}
+
+/// Why a value of `OAUTH_FORWARD_TARGET` was refused.
+public enum TargetError: Error, Equatable, Sendable {
+    /// The variable is not set at all. There is no default environment.
+    case unset
+    case empty
+    /// Not a URL, and not one of the four preset names.
+    case unknownPreset
+    /// A URL whose scheme is neither `https` nor loopback `http`.
+    case unsupportedScheme
+    /// `http://` to a host other than 127.0.0.1, [::1] or localhost.
+    case plainHTTPNotLoopback
+    case invalidHost
+    case hasQuery
+    case hasFragment
+    case placeholderRepeated
+    case placeholderOutsidePath
+    /// A `{` or `}` that is not part of `{provider}`.
+    case strayBrace
+    /// A space, a control byte, a non-ASCII byte or another byte that a URL path cannot hold raw.
+    case invalidCharacter
+
+    public var problem: String {
+        switch self {
+        case .unset: "is not set"
+        case .empty: "is empty"
+        case .unknownPreset: "is not a known preset"
+        case .unsupportedScheme: "has a scheme other than https"
+        case .plainHTTPNotLoopback: "uses http:// for a host other than 127.0.0.1, [::1] or localhost"
+        case .invalidHost: "has no valid host"
+        case .hasQuery: "has a query of its own"
+        case .hasFragment: "has a fragment"
+        case .placeholderRepeated: "holds {provider} more than once"
+        case .placeholderOutsidePath: "holds {provider} outside the path"
+        case .strayBrace: "holds a brace that is not part of {provider}"
+        case .invalidCharacter: "holds a byte that a URL path cannot carry raw"
+        }
+    }
+}

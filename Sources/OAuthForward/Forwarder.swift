@@ -1,0 +1,92 @@
+/// One CGI request, as the web server describes it. Every field is raw bytes: nothing is decoded or repaired.
+public struct CGIRequest: Equatable, Sendable {
+    /// `REQUEST_METHOD`; `nil` when unset.
+    public var method: [UInt8]?
+    /// `PATH_INFO`; `nil` when unset.
+    public var pathInfo: [UInt8]?
+    /// `QUERY_STRING`, exactly as received; empty when unset.
+    public var query: [UInt8]
+    /// `FCGI_ROLE` under FastCGI; `nil` under plain CGI.
+    public var role: [UInt8]?
+
+    public init(method: [UInt8]?, pathInfo: [UInt8]?, query: [UInt8], role: [UInt8]? = nil) {
+        self.method = method
+        self.pathInfo = pathInfo
+        self.query = query
+        self.role = role
+    }
+
+    public init(method: String?, pathInfo: String?, query: String, role: String? = nil) {
+        self.init(
+            method: method.map { Array($0.utf8) },
+            pathInfo: pathInfo.map { Array($0.utf8) },
+            query: Array(query.utf8),
+            role: role.map { Array($0.utf8) }
+        )
+    }
+
+    /// A HEAD answer carries no body.
+    public var isHead: Bool { method.map { $0.elementsEqual("HEAD".utf8) } ?? false }
+}
+
+/// The answer to one request and the line that records it.
+public struct ForwardOutcome: Equatable, Sendable {
+    public let response: CGIResponse
+    public let log: RequestLog
+
+    /// The bytes to write to the web server.
+    public var responseBytes: [UInt8] { response.serialized(includingBody: !log.isHead) }
+}
+
+/// The request contract: a request and a configuration in, a response and a log line out. Pure and total.
+public enum Forwarder {
+    public static func respond(
+        to request: CGIRequest,
+        configuration: Result<Configuration, ConfigurationError>
+    ) -> ForwardOutcome {
+        var log = RequestLog(request: request)
+        if case .success(let configuration) = configuration {
+            log.target = configuration.target.logName
+        }
+        let response: CGIResponse
+        do throws(Rejection) {
+            response = .redirect(to: try forward(request, configuration: configuration))
+        } catch {
+            log.reason = error.logReason
+            response = error.response
+        }
+        log.status = response.status.rawValue
+        return ForwardOutcome(response: response, log: log)
+    }
+
+    /// The checks, in order: the server's setup, the deployment's configuration, then the request itself.
+    static func forward(
+        _ request: CGIRequest,
+        configuration result: Result<Configuration, ConfigurationError>
+    ) throws(Rejection) -> [UInt8] {
+        if let role = request.role, !role.elementsEqual("RESPONDER".utf8) {
+            throw .unsupportedRole
+        }
+        let configuration: Configuration
+        switch result {
+        case .success(let value): configuration = value
+        case .failure(let error): throw .misconfigured(error)
+        }
+        guard let method = request.method, Self.forwardedMethods.contains(where: { method.elementsEqual($0.utf8) })
+        else {
+            throw .methodNotAllowed
+        }
+        guard let provider = request.pathInfo.flatMap(ProviderSlug.init(pathInfo:)) else {
+            throw .invalidProvider
+        }
+        if let allowlist = configuration.allowlist, !allowlist.contains(provider) {
+            throw .providerNotAllowed
+        }
+        if request.query.contains(where: { $0 < 0x20 || $0 == 0x7F }) {
+            throw .controlByteInQuery
+        }
+        return configuration.target.location(provider: provider, query: request.query)
+    }
+
+    static let forwardedMethods = ["GET", "HEAD", "POST"]
+}

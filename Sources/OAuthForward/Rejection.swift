@@ -1,0 +1,47 @@
+/// Every reason a request is not forwarded. Each carries the status it answers with and the reason its log line
+/// gives; the public body is fixed per status and never echoes input.
+public enum Rejection: Error, Equatable, Sendable {
+    /// A FastCGI role other than RESPONDER (AUTHORIZER or FILTER): the web server is set up wrong.
+    case unsupportedRole
+    /// The target or the allowlist cannot be read.
+    case misconfigured(ConfigurationError)
+    /// A method other than GET, HEAD and POST.
+    case methodNotAllowed
+    /// `PATH_INFO` is not `/` and a provider name.
+    case invalidProvider
+    /// A well-formed provider that `OAUTH_FORWARD_PROVIDERS` does not list.
+    case providerNotAllowed
+    /// A control byte (0x00-0x1F, 0x7F) in the query.
+    case controlByteInQuery
+
+    public var status: HTTPStatus {
+        switch self {
+        case .unsupportedRole, .misconfigured: .internalServerError
+        case .methodNotAllowed: .methodNotAllowed
+        case .invalidProvider, .providerNotAllowed: .notFound
+        case .controlByteInQuery: .badRequest
+        }
+    }
+
+    public var logReason: String {
+        switch self {
+        case .unsupportedRole: "FastCGI role is not RESPONDER"
+        case .misconfigured(let error): error.message
+        case .methodNotAllowed: "method not allowed"
+        case .invalidProvider: "path is not /{provider} with provider of 1 to 64 [a-z0-9_]"
+        case .providerNotAllowed: "provider not in \(ProviderAllowlist.variable)"
+        case .controlByteInQuery: "control byte in query"
+        }
+    }
+
+    public var response: CGIResponse {
+        switch self {
+        case .unsupportedRole, .misconfigured:
+            .error(status, text: "The OAuth callback forwarder is not configured correctly.")
+        case .methodNotAllowed:
+            .error(status, text: "Method not allowed.", extraFields: [HeaderField("Allow", "GET, HEAD, POST")])
+        case .invalidProvider, .providerNotAllowed: .error(status, text: "Unknown OAuth callback.")
+        case .controlByteInQuery: .error(status, text: "Malformed OAuth callback.")
+        }
+    }
+}

@@ -1,0 +1,32 @@
+import OAuthForward
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Plain CGI: one request, described by the process environment, answered on stdout.
+enum CGIServer {
+    static func respondToOneRequest() -> Int32 {
+        // A server that closes the pipe early must not kill the process before its log line is written.
+        signal(SIGPIPE, SIG_IGN)
+        let lookup = ProcessIO.environment
+        let request = RequestVariables.request(from: lookup)
+        let values = RequestVariables.configurationValues(from: lookup)
+        let configuration = Result { () throws(ConfigurationError) in
+            try Configuration(target: values.target, providers: values.providers)
+        }
+        let outcome = Forwarder.respond(to: request, configuration: configuration)
+
+        // Drain the body first: mod_cgid can reset an answer whose program exits with the body unread.
+        ProcessIO.discard(
+            upTo: min(RequestVariables.contentLength(from: lookup), RequestVariables.maximumDiscardedBody),
+            from: 0
+        )
+        var log = outcome.log.line
+        if !ProcessIO.writeAll(outcome.responseBytes, to: 1) {
+            log = log.dropLast() + " write_error=stdout\n"
+        }
+        ProcessIO.writeAll(log, to: 2)
+        return 0
+    }
+}

@@ -1,0 +1,53 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// The few system calls the executable makes, with their retry rules in one place.
+enum ProcessIO {
+    /// The bytes of an environment variable, exactly as the process received them.
+    static func environment(_ name: String) -> [UInt8]? {
+        guard let value = getenv(name) else { return nil }
+        return bytes(ofCString: value)
+    }
+
+    static func bytes(ofCString pointer: UnsafePointer<CChar>) -> [UInt8] {
+        let count = strlen(pointer)
+        return pointer.withMemoryRebound(to: UInt8.self, capacity: count) {
+            Array(UnsafeBufferPointer(start: $0, count: count))
+        }
+    }
+
+    /// Writes all of `bytes` to `fd`, riding out partial writes and signals. Returns false when the peer is gone.
+    @discardableResult
+    static func writeAll(_ bytes: [UInt8], to fd: Int32) -> Bool {
+        bytes.withUnsafeBytes { buffer in
+            var offset = 0
+            while offset < buffer.count {
+                let written = write(fd, buffer.baseAddress! + offset, buffer.count - offset)
+                if written < 0 {
+                    if errno == EINTR { continue }
+                    return false
+                }
+                offset += written
+            }
+            return true
+        }
+    }
+
+    static func writeAll(_ text: String, to fd: Int32) {
+        writeAll(Array(text.utf8), to: fd)
+    }
+
+    /// Reads and discards up to `limit` bytes from `fd`, stopping early at end of file or on an error.
+    static func discard(upTo limit: Int, from fd: Int32) {
+        var remaining = limit
+        withUnsafeTemporaryAllocation(byteCount: 16384, alignment: 1) { buffer in
+            while remaining > 0 {
+                let count = read(fd, buffer.baseAddress!, min(remaining, buffer.count))
+                if count < 0 && errno == EINTR { continue }
+                if count <= 0 { return }
+                remaining -= count
+            }
+        }
+    }
+}
