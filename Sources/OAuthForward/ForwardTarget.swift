@@ -50,7 +50,7 @@ public struct ForwardTarget: Equatable, Sendable {
         } else if value.starts(with: http) {
             authorityStart = http.count
             isPlainHTTP = true
-        } else if value.contains(UInt8(ascii: ":")) && value.contains(UInt8(ascii: "/")) {
+        } else if value.contains(where: { $0 == UInt8(ascii: ":") || $0 == UInt8(ascii: "/") }) {
             throw .unsupportedScheme
         } else {
             throw .unknownPreset
@@ -179,7 +179,7 @@ public enum TargetError: Error, Equatable, Sendable {
     case empty
     /// Not a URL, and not one of the four preset names.
     case unknownPreset
-    /// A URL whose scheme is neither `https` nor loopback `http`.
+    /// Something URL-like (it holds `:` or `/`) that does not start with `https://` or loopback `http://`.
     case unsupportedScheme
     /// `http://` to a host other than 127.0.0.1, [::1] or localhost.
     case plainHTTPNotLoopback
@@ -198,7 +198,7 @@ public enum TargetError: Error, Equatable, Sendable {
         case .unset: "is not set"
         case .empty: "is empty"
         case .unknownPreset: "is not a known preset"
-        case .unsupportedScheme: "has a scheme other than https"
+        case .unsupportedScheme: "is neither a preset nor a URL starting with https://"
         case .plainHTTPNotLoopback: "uses http:// for a host other than 127.0.0.1, [::1] or localhost"
         case .invalidHost: "has no valid host"
         case .hasQuery: "has a query of its own"

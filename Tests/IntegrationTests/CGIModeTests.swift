@@ -1,0 +1,116 @@
+import Foundation
+import Testing
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// The built binary as a plain CGI script: the environment in, the answer on stdout, the log line on stderr.
+@Suite struct CGIModeTests {
+    static let sandboxOura = "https://api.sandbox.us.junction.com/v2/link/connect/oura"
+
+    static func cgiEnvironment(
+        method: String = "GET", path: String = "/oura", query: [UInt8], extra: [(String, [UInt8])] = [],
+        target: String? = "sandbox-us"
+    ) -> [(String, [UInt8])] {
+        var environment: [(String, [UInt8])] = [
+            ("GATEWAY_INTERFACE", bytes("CGI/1.1")), ("REQUEST_METHOD", bytes(method)),
+            ("PATH_INFO", bytes(path)), ("QUERY_STRING", query), ("SCRIPT_NAME", bytes("/oauth_callback")),
+        ]
+        if let target { environment.append(("OAUTH_FORWARD_TARGET", bytes(target))) }
+        return environment + extra
+    }
+
+    @Test(arguments: [
+        bytes("code=abc123&state=xyz"), bytes("code=a+b%2B%20c&state=x%2Fy=="), bytes("a=1&a=2&b=&=c"),
+        bytes("state=") + [0x80, 0xC3, 0x28, 0xFE, 0xFF], bytes("code=" + String(repeating: "x", count: 8192)),
+    ])
+    func answersTheExactRedirect(query: [UInt8]) throws {
+        let finished = try ChildProcess.run(Binary.path, environment: Self.cgiEnvironment(query: query))
+        let expected =
+            bytes("Status: 307 Temporary Redirect\r\nLocation: \(Self.sandboxOura)?") + query
+            + bytes("\r\nCache-Control: no-store\r\nReferrer-Policy: no-referrer\r\nContent-Length: 0\r\n\r\n")
+        #expect(finished.status == 0)
+        #expect(finished.stdout == expected)
+    }
+
+    @Test func logsOneLineWithoutTheQuery() throws {
+        let finished = try ChildProcess.run(
+            Binary.path, environment: Self.cgiEnvironment(query: bytes("code=SECRETCODE&state=SECRETSTATE")))
+        #expect(
+            finished.stderrText
+                == "app=oauth-forward-cgi method=GET provider=oura status=307 target=sandbox-us query_bytes=33\n")
+    }
+
+    @Test func missingTargetAnswers500AndSaysWhy() throws {
+        let finished = try ChildProcess.run(
+            Binary.path, environment: Self.cgiEnvironment(query: bytes("code=SECRET"), target: nil))
+        #expect(finished.stdoutText.hasPrefix("Status: 500 Internal Server Error\r\n"))
+        #expect(!finished.stdoutText.contains("Location"))
+        #expect(finished.stderrText.contains("OAUTH_FORWARD_TARGET is not set"))
+        #expect(finished.stderrText.contains("sandbox-us, sandbox-eu, production-us, production-eu"))
+        #expect(!finished.stderrText.contains("SECRET"))
+    }
+
+    @Test func allowlistFromTheEnvironmentIsEnforced() throws {
+        let allow = [("OAUTH_FORWARD_PROVIDERS", bytes("fitbit"))]
+        let refused = try ChildProcess.run(Binary.path, environment: Self.cgiEnvironment(query: [], extra: allow))
+        #expect(refused.stdoutText.hasPrefix("Status: 404 Not Found\r\n"))
+        let allowed = try ChildProcess.run(
+            Binary.path, environment: Self.cgiEnvironment(path: "/fitbit", query: [], extra: allow))
+        #expect(allowed.stdoutText.hasPrefix("Status: 307 Temporary Redirect\r\n"))
+    }
+
+    /// Apache hands a query without `=` to a CGI script as arguments (RFC 3875 4.4); they must not be read as flags.
+    @Test func argumentsFromAnIsindexQueryAreIgnored() throws {
+        let finished = try ChildProcess.run(
+            Binary.path, ["--help"], environment: Self.cgiEnvironment(query: bytes("--help")))
+        #expect(finished.stdoutText.hasPrefix("Status: 307 Temporary Redirect\r\nLocation: \(Self.sandboxOura)?--help"))
+    }
+
+    /// A POST body is read to its end: a 1 MiB body written into a pipe only completes if the program drains it.
+    @Test func postBodyIsDrained() throws {
+        let body = [UInt8](repeating: UInt8(ascii: "a"), count: 1 << 20)
+        var fds: [Int32] = [-1, -1]
+        pipe(&fds)
+        let child = try ChildProcess(
+            Binary.path,
+            environment: Self.cgiEnvironment(
+                method: "POST", query: bytes("x=1"),
+                extra: [("CONTENT_LENGTH", bytes(String(body.count))), ("CONTENT_TYPE", bytes("application/x-www-form-urlencoded"))]),
+            stdinFD: fds[0])
+        close(fds[0])
+        let written = writeAll(body, to: fds[1])
+        close(fds[1])
+        #expect(child.wait(timeout: 10) == 0)
+        #expect(written == body.count)
+        #expect(String(decoding: child.stdout, as: UTF8.self).hasPrefix("Status: 307 Temporary Redirect\r\n"))
+    }
+
+    @Test func headAnswersWithoutBody() throws {
+        let finished = try ChildProcess.run(
+            Binary.path, environment: Self.cgiEnvironment(method: "HEAD", path: "/Bad", query: []))
+        #expect(finished.stdoutText.hasPrefix("Status: 404 Not Found\r\n"))
+        #expect(finished.stdoutText.hasSuffix("\r\n\r\n"))
+    }
+
+    @Test func withoutACGIEnvironmentItPrintsUsageAndExits2() throws {
+        let finished = try ChildProcess.run(Binary.path, environment: [("PATH", bytes("/usr/bin:/bin"))])
+        #expect(finished.status == 2)
+        #expect(finished.stdout.isEmpty)
+        #expect(finished.stderrText.contains("OAUTH_FORWARD_TARGET"))
+        #expect(finished.stderrText.contains("usage") || finished.stderrText.contains("Run it from a web server"))
+    }
+
+    @Test func helpAndVersionGoToStdout() throws {
+        let help = try ChildProcess.run(Binary.path, ["--help"], environment: [])
+        #expect(help.status == 0)
+        #expect(help.stdoutText.contains("OAUTH_FORWARD_TARGET"))
+        let version = try ChildProcess.run(Binary.path, ["--version"], environment: [])
+        #expect(version.status == 0)
+        #expect(version.stdoutText.hasPrefix("oauth-forward-cgi "))
+        let unknown = try ChildProcess.run(Binary.path, ["--frobnicate"], environment: [])
+        #expect(unknown.status == 2)
+        #expect(unknown.stdout.isEmpty)
+    }
+}

@@ -1,0 +1,133 @@
+import Foundation
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// FastCGI records built by hand, for what `cgi-fcgi` cannot send: other roles, kept connections, broken streams.
+enum FastCGIRecord {
+    static let beginRequest: UInt8 = 1
+    static let endRequest: UInt8 = 3
+    static let params: UInt8 = 4
+    static let stdin: UInt8 = 5
+    static let stdout: UInt8 = 6
+    static let stderr: UInt8 = 7
+
+    static let responder: UInt16 = 1
+    static let authorizer: UInt16 = 2
+    static let filter: UInt16 = 3
+
+    static func record(type: UInt8, requestID: UInt16 = 1, content: [UInt8]) -> [UInt8] {
+        precondition(content.count <= 0xFFFF)
+        return [1, type, UInt8(requestID >> 8), UInt8(requestID & 0xFF), UInt8(content.count >> 8),
+                UInt8(content.count & 0xFF), 0, 0] + content
+    }
+
+    static func begin(role: UInt16, keepConnection: Bool = false, requestID: UInt16 = 1) -> [UInt8] {
+        record(type: beginRequest, requestID: requestID,
+               content: [UInt8(role >> 8), UInt8(role & 0xFF), keepConnection ? 1 : 0, 0, 0, 0, 0, 0])
+    }
+
+    static func length(_ count: Int) -> [UInt8] {
+        count < 128
+            ? [UInt8(count)]
+            : [UInt8((count >> 24) | 0x80), UInt8((count >> 16) & 0xFF), UInt8((count >> 8) & 0xFF), UInt8(count & 0xFF)]
+    }
+
+    static func params(_ pairs: [(String, [UInt8])], requestID: UInt16 = 1) -> [UInt8] {
+        var content: [UInt8] = []
+        for (name, value) in pairs {
+            content += length(name.utf8.count) + length(value.count) + bytes(name) + value
+        }
+        var records: [UInt8] = []
+        var offset = 0
+        while offset < content.count {
+            let end = min(offset + 0xFFFF, content.count)
+            records += record(type: params, requestID: requestID, content: Array(content[offset..<end]))
+            offset = end
+        }
+        return records + record(type: params, requestID: requestID, content: [])
+    }
+
+    /// A whole request: begin, parameters, then the body as stdin and its end.
+    static func request(
+        role: UInt16 = responder, _ pairs: [(String, [UInt8])], body: [UInt8] = [], keepConnection: Bool = false,
+        requestID: UInt16 = 1
+    ) -> [UInt8] {
+        var stream = begin(role: role, keepConnection: keepConnection, requestID: requestID)
+        stream += params(pairs, requestID: requestID)
+        if !body.isEmpty { stream += record(type: stdin, requestID: requestID, content: body) }
+        return stream + record(type: stdin, requestID: requestID, content: [])
+    }
+}
+
+/// The application's answer to one request, reassembled from its records.
+struct FastCGIAnswer {
+    var stdout: [UInt8] = []
+    var stderr: [UInt8] = []
+    var ended = false
+    var stdoutText: String { String(decoding: stdout, as: UTF8.self) }
+    var stderrText: String { String(decoding: stderr, as: UTF8.self) }
+}
+
+/// A client socket to a FastCGI application, with a receive timeout so a silent peer fails the test, not hangs it.
+final class FastCGIConnection {
+    let fd: Int32
+
+    init(unixPath: String, timeout: Double = 5) throws {
+        fd = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0)
+        var address = sockaddr_un()
+        address.sun_family = sa_family_t(AF_UNIX)
+        withUnsafeMutableBytes(of: &address.sun_path) { buffer in
+            for (index, byte) in unixPath.utf8.enumerated() { buffer[index] = byte }
+        }
+        var tv = timeval(tv_sec: Int(timeout), tv_usec: Int((timeout - Double(Int(timeout))) * 1_000_000))
+        setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, socklen_t(MemoryLayout<timeval>.size))
+        let connected = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                connect(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size))
+            }
+        }
+        guard connected == 0 else {
+            close(fd)
+            throw ChildProcessError.spawnFailed("connect \(unixPath)", errno)
+        }
+    }
+
+    deinit { close(fd) }
+
+    func send(_ bytes: [UInt8]) { writeAll(bytes, to: fd) }
+
+    private var buffer: [UInt8] = []
+
+    private func fill(_ count: Int) -> Bool {
+        var chunk = [UInt8](repeating: 0, count: 65536)
+        while buffer.count < count {
+            let received = chunk.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, 0) }
+            if received < 0 && errno == EINTR { continue }
+            if received <= 0 { return false }
+            buffer += chunk[..<received]
+        }
+        return true
+    }
+
+    /// Reads records until END_REQUEST, end of stream or the timeout.
+    func readAnswer() -> FastCGIAnswer {
+        var answer = FastCGIAnswer()
+        while fill(8) {
+            let length = Int(buffer[4]) << 8 | Int(buffer[5])
+            let total = 8 + length + Int(buffer[6])
+            guard fill(total) else { break }
+            let content = Array(buffer[8..<(8 + length)])
+            switch buffer[1] {
+            case FastCGIRecord.stdout: answer.stdout += content
+            case FastCGIRecord.stderr: answer.stderr += content
+            case FastCGIRecord.endRequest: answer.ended = true
+            default: break
+            }
+            buffer.removeFirst(total)
+            if answer.ended { break }
+        }
+        return answer
+    }
+}
