@@ -81,10 +81,9 @@ struct FastCGIServer {
         if written != response.count {
             log = log.dropLast() + " write_error=fastcgi\n"
         }
-        var logBytes = Array(log.utf8)
-        _ = logBytes.withUnsafeMutableBufferPointer { buffer in
-            buffer.withMemoryRebound(to: CChar.self) { FCGX_PutStr($0.baseAddress, Int32($0.count), request.err) }
-        }
+        // The process's stderr, not the request's FCGI_STDERR: nginx files each FCGI_STDERR line in its error
+        // log together with the request line, query string included, which would put the code and state there.
+        ProcessIO.writeAll(log, to: 2)
     }
 
     /// Reads the request body to its end, bounded, so a kept-alive connection is left at a record boundary.
