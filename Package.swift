@@ -6,6 +6,10 @@ let package = Package(
     products: [
         .executable(name: "oauth-forward-cgi", targets: ["oauth-forward-cgi"])
     ],
+    dependencies: [
+        // Flags for the daemon and the check tool; never touched on a CGI request.
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2")
+    ],
     targets: [
         // Debian's libfcgi-dev, through a one-header shim. Only the executable imports it.
         .systemLibrary(
@@ -17,7 +21,9 @@ let package = Package(
         .target(name: "OAuthForward"),
         .executableTarget(
             name: "oauth-forward-cgi",
-            dependencies: ["CFastCGI", "OAuthForward"]
+            dependencies: [
+                "CFastCGI", "OAuthForward", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
         ),
         .testTarget(name: "OAuthForwardTests", dependencies: ["OAuthForward"]),
         // Runs the built binary as CGI and behind real FastCGI peers and web servers.

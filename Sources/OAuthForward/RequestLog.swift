@@ -38,7 +38,7 @@ public struct RequestLog: Equatable, Sendable {
 
     /// logfmt quoting: a value with a space, `=`, `"` or a non-printable byte is quoted, with `"` and `\` escaped
     /// and anything outside printable ASCII written as `\xNN`, so one request is always one line.
-    static func quotedIfNeeded(_ value: String) -> String {
+    public static func quotedIfNeeded(_ value: String) -> String {
         let needsQuotes = value.isEmpty || value.utf8.contains { $0 <= 0x20 || $0 >= 0x7F || $0 == 0x3D || $0 == 0x22 }
         guard needsQuotes else { return value }
         var quoted = "\""

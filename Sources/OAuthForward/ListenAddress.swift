@@ -1,0 +1,83 @@
+/// Where the daemon listens, from `--listen`: a unix socket path, or a numeric TCP address.
+///
+/// Host names are refused: the release binary links glibc statically, and name lookups through NSS do not work
+/// there. A numeric address never needs one.
+public enum ListenAddress: Equatable, Sendable {
+    case unix(path: String)
+    case ipv4(address: String, port: UInt16)
+    case ipv6(address: String, port: UInt16)
+
+    /// The longest path `sockaddr_un` holds, less its terminating NUL.
+    public static let maximumUnixPathLength = 107
+
+    public init(parsing value: String) throws(ListenAddressError) {
+        if value.isEmpty { throw .empty }
+        if value.hasPrefix("/") || value.hasPrefix(".") {
+            guard value.utf8.count <= Self.maximumUnixPathLength else { throw .unixPathTooLong }
+            self = .unix(path: value)
+            return
+        }
+        if value.hasPrefix("[") {
+            guard let close = value.firstIndex(of: "]") else { throw .malformed }
+            let address = String(value[value.index(after: value.startIndex)..<close])
+            let rest = value[value.index(after: close)...]
+            guard rest.hasPrefix(":"), !address.isEmpty,
+                address.allSatisfy({ $0.isHexDigit || $0 == ":" || $0 == "." })
+            else { throw .malformed }
+            self = .ipv6(address: address, port: try Self.port(rest.dropFirst()))
+            return
+        }
+        guard let colon = value.lastIndex(of: ":") else { throw .malformed }
+        let host = value[..<colon]
+        let octets = host.split(separator: ".", omittingEmptySubsequences: false)
+        let isIPv4 =
+            octets.count == 4
+            && octets.allSatisfy { octet in
+                !octet.isEmpty && octet.count <= 3 && octet.allSatisfy(\.isASCIIDigit) && Int(octet)! <= 255
+            }
+        guard isIPv4 else {
+            if host.contains(where: \.isLetter) { throw .hostName }
+            throw .malformed
+        }
+        self = .ipv4(address: String(host), port: try Self.port(value[value.index(after: colon)...]))
+    }
+
+    private static func port(_ text: Substring) throws(ListenAddressError) -> UInt16 {
+        guard !text.isEmpty, text.count <= 5, text.allSatisfy(\.isASCIIDigit), let port = UInt16(text), port > 0
+        else { throw .badPort }
+        return port
+    }
+
+    public var description: String {
+        switch self {
+        case .unix(let path): "unix:\(path)"
+        case .ipv4(let address, let port): "\(address):\(port)"
+        case .ipv6(let address, let port): "[\(address)]:\(port)"
+        }
+    }
+}
+
+public enum ListenAddressError: Error, Equatable, Sendable {
+    case empty
+    case malformed
+    case hostName
+    case badPort
+    case unixPathTooLong
+
+    public var message: String {
+        let forms = "use a unix socket path (/run/oauth-forward-cgi/fcgi.sock) or a numeric address "
+            + "(127.0.0.1:9000, [::1]:9000)"
+        return switch self {
+        case .empty: "--listen is empty; \(forms)"
+        case .malformed: "--listen is not an address; \(forms)"
+        case .hostName:
+            "--listen takes numeric addresses only: the static binary cannot resolve host names; \(forms)"
+        case .badPort: "--listen has a port outside 1-65535; \(forms)"
+        case .unixPathTooLong: "--listen is a unix socket path longer than \(ListenAddress.maximumUnixPathLength) bytes"
+        }
+    }
+}
+
+extension Character {
+    fileprivate var isASCIIDigit: Bool { isASCII && isNumber }
+}

@@ -1,0 +1,36 @@
+/// How long the supervisor waits before replacing a worker that died.
+///
+/// A worker that ran a while and died (a crafted record that aborts libfcgi, say) is replaced at once: the others
+/// keep serving, and capacity comes back quickly. Workers that die young, again and again (a broken setup), are
+/// replaced ever more slowly, up to a ceiling, so a crash loop does not spin the machine.
+public struct RespawnBackoff: Sendable {
+    public let youngLifetime: Duration
+    public let firstDelay: Duration
+    public let maximumDelay: Duration
+    /// Deaths in a row of workers that died young.
+    public private(set) var streak = 0
+
+    public init(
+        youngLifetime: Duration = .seconds(1), firstDelay: Duration = .milliseconds(100),
+        maximumDelay: Duration = .seconds(5)
+    ) {
+        self.youngLifetime = youngLifetime
+        self.firstDelay = firstDelay
+        self.maximumDelay = maximumDelay
+    }
+
+    /// Records a death after `lifetime` and returns the wait before the replacement starts.
+    public mutating func delay(afterWorkerLived lifetime: Duration) -> Duration {
+        guard lifetime < youngLifetime else {
+            streak = 0
+            return .zero
+        }
+        streak += 1
+        if streak == 1 { return .zero }
+        var delay = firstDelay
+        for _ in 2..<streak where delay < maximumDelay {
+            delay *= 2
+        }
+        return min(delay, maximumDelay)
+    }
+}

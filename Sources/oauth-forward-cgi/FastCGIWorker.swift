@@ -1,0 +1,215 @@
+internal import CFastCGI
+import OAuthForward
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Serves FastCGI on a listening socket with a fixed number of threads, each holding one connection at a time.
+///
+/// The threads accept connections themselves rather than leaving it to libfcgi, for three reasons:
+/// - libfcgi has no timeouts. Each accepted connection gets `SO_RCVTIMEO` and `SO_SNDTIMEO` here, which a unix
+///   socket connection would not inherit from its listener.
+/// - A thread waiting to accept must wake on shutdown: it sleeps in `poll` on the listener and a wake pipe.
+/// - No lock is held around accepting, so an idle kept-alive connection pins its own thread and no other.
+/// libfcgi then reads and writes the connection handed to it in `FCGX_Request.ipcFd`; the request's listening
+/// socket is -1, so libfcgi never accepts on its own.
+final class FastCGIWorker: @unchecked Sendable {
+    struct Settings {
+        var threads: Int
+        var idleTimeoutMilliseconds: Int
+        var graceMilliseconds: Int
+        /// A supervisor's pid: when it is gone, the worker shuts down instead of serving on as an orphan.
+        var supervisor: pid_t? = nil
+    }
+
+    let listenFD: Int32
+    let settings: Settings
+    private let processValues: (target: [UInt8]?, providers: [UInt8]?)
+    private let processConfiguration: Result<Configuration, ConfigurationError>
+    /// Per thread, the kept-alive connection it is waiting on for a next request, or -1.
+    private let idleConnections: Guarded<[Int32]>
+    private let finishedThreads = Guarded(0)
+
+    init(listenFD: Int32, settings: Settings) {
+        self.listenFD = listenFD
+        self.settings = settings
+        // Read once: a request's own parameters win over these, variable by variable.
+        processValues = RequestVariables.configurationValues(from: ProcessIO.environment)
+        let values = processValues
+        processConfiguration = Result { () throws(ConfigurationError) in
+            try Configuration(target: values.target, providers: values.providers)
+        }
+        idleConnections = Guarded([Int32](repeating: -1, count: settings.threads))
+    }
+
+    func run() -> Int32 {
+        Shutdown.install()
+        // libfcgi lingers up to this long on close, waiting for the peer's end of stream; keep it within the
+        // idle timeout. Read by FCGX_Init.
+        setenv("LIBFCGI_OS_CLOSE_POLL_TIMEOUT", String(min(2000, settings.idleTimeoutMilliseconds)), 1)
+        guard FCGX_Init() == 0 else {
+            Log.event("fatal", "reason=\"FCGX_Init failed\"")
+            return 1
+        }
+        // Every thread and every worker polls this socket; non-blocking, a lost race for a connection sends a
+        // thread back to poll instead of blocking it in accept where shutdown cannot reach it.
+        _ = fcntl(listenFD, F_SETFL, fcntl(listenFD, F_GETFL) | O_NONBLOCK)
+
+        var started = 0
+        for index in 0..<settings.threads {
+            if Threads.spawn({ self.serveConnections(thread: index) }) != nil { started += 1 }
+        }
+        guard started > 0 else {
+            Log.event("fatal", "reason=\"no thread could be started\"")
+            return 1
+        }
+
+        while !Shutdown.isRequested && finishedThreads.withLock({ $0 }) < started {
+            Shutdown.sleep(milliseconds: 500)
+            if let supervisor = settings.supervisor, getppid() != supervisor {
+                Log.event("supervisor_gone")
+                Shutdown.begin()
+            }
+        }
+        // Threads waiting on a kept-alive connection are woken; a request already being read or answered is
+        // left to finish within the grace period.
+        idleConnections.withLock { fds in
+            for fd in fds where fd >= 0 { shutdown(fd, Int32(SHUT_RD)) }
+        }
+        var waited = 0
+        while finishedThreads.withLock({ $0 }) < started && waited < settings.graceMilliseconds {
+            usleep(10_000)
+            waited += 10
+        }
+        return 0
+    }
+
+    private func serveConnections(thread index: Int) {
+        defer { finishedThreads.withLock { $0 += 1 } }
+        var request = FCGX_Request()
+        FCGX_InitRequest(&request, -1, 0)
+        while true {
+            if request.ipcFd < 0 {
+                guard let fd = acceptConnection() else { break }
+                request.ipcFd = fd
+                // FCGX_Accept_r first finishes the previous request, closing its connection unless it was kept.
+                request.keepConnection = 1
+            } else {
+                if Shutdown.isRequested {
+                    FCGX_Free(&request, 1)
+                    break
+                }
+                let fd = request.ipcFd
+                idleConnections.withLock { $0[index] = fd }
+            }
+            let accepted = FCGX_Accept_r(&request)
+            idleConnections.withLock { $0[index] = -1 }
+            // A negative result: the connection ended, broke or timed out, and libfcgi has closed it.
+            guard accepted >= 0 else { continue }
+            serve(&request)
+            FCGX_Finish_r(&request)
+        }
+    }
+
+    /// Waits for a connection, or for shutdown (nil). Applies the idle timeout to the new connection.
+    private func acceptConnection() -> Int32? {
+        var fds = [
+            pollfd(fd: listenFD, events: Int16(POLLIN), revents: 0),
+            pollfd(fd: Shutdown.wakeFD, events: Int16(POLLIN), revents: 0),
+        ]
+        while !Shutdown.isRequested {
+            let ready = poll(&fds, nfds_t(fds.count), -1)
+            if ready < 0 {
+                if errno == EINTR { continue }
+                Log.event("fatal", "reason=\"poll failed\" errno=\(errno)")
+                return nil
+            }
+            if fds[1].revents != 0 { return nil }
+            let fd = accept(listenFD, nil, nil)
+            if fd < 0 {
+                switch errno {
+                case EAGAIN, EINTR, ECONNABORTED, EPROTO:
+                    continue
+                case EMFILE, ENFILE, ENOMEM, ENOBUFS:
+                    // Out of descriptors or memory: wait for some to be freed rather than exit.
+                    Log.event("accept_error", "errno=\(errno)")
+                    Shutdown.sleep(milliseconds: 100)
+                    continue
+                default:
+                    Log.event("fatal", "reason=\"accept failed\" errno=\(errno)")
+                    return nil
+                }
+            }
+            _ = fcntl(fd, F_SETFD, FD_CLOEXEC)
+            var timeout = timeval(
+                tv_sec: settings.idleTimeoutMilliseconds / 1000,
+                tv_usec: (settings.idleTimeoutMilliseconds % 1000) * 1000)
+            setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
+            setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
+            var on: Int32 = 1
+            // Fails harmlessly on a unix socket.
+            setsockopt(fd, Int32(IPPROTO_TCP), TCP_NODELAY, &on, socklen_t(MemoryLayout<Int32>.size))
+            return fd
+        }
+        return nil
+    }
+
+    private func serve(_ request: inout FCGX_Request) {
+        // The parameter strings are freed by the next accept, so everything is copied out now.
+        let envp = request.envp
+        let lookup = { (name: String) -> [UInt8]? in
+            FCGX_GetParam(name, envp).map { ProcessIO.bytes(ofCString: $0) }
+        }
+        let cgiRequest = RequestVariables.request(from: lookup)
+        let requestValues = RequestVariables.configurationValues(from: lookup)
+        let configuration: Result<Configuration, ConfigurationError>
+        if requestValues.target == nil && requestValues.providers == nil {
+            configuration = processConfiguration
+        } else {
+            let processValues = processValues
+            configuration = Result { () throws(ConfigurationError) in
+                try Configuration(
+                    target: requestValues.target ?? processValues.target,
+                    providers: requestValues.providers ?? processValues.providers
+                )
+            }
+        }
+        let outcome = Forwarder.respond(to: cgiRequest, configuration: configuration)
+
+        discardBody(of: request)
+        let response = outcome.responseBytes
+        let written = response.withUnsafeBufferPointer { buffer in
+            buffer.withMemoryRebound(to: CChar.self) { FCGX_PutStr($0.baseAddress, Int32($0.count), request.out) }
+        }
+        // Closing the streams here, as FCGX_Finish_r would, sends the answer and reports a peer that vanished.
+        let errorClosed = FCGX_FClose(request.err)
+        let outputClosed = FCGX_FClose(request.out)
+        var log = outcome.log.line
+        if written != response.count || errorClosed != 0 || outputClosed != 0 {
+            log = log.dropLast() + " write_error=fastcgi\n"
+        }
+        // The process's stderr, not the request's FCGI_STDERR: nginx files each FCGI_STDERR line in its error
+        // log together with the request line, query string included, which would put the code and state there.
+        ProcessIO.writeAll(log, to: 2)
+    }
+
+    /// Reads the request body to its end, bounded, so a kept-alive connection is left at a record boundary.
+    private func discardBody(of request: FCGX_Request) {
+        var remaining = RequestVariables.maximumDiscardedBody
+        withUnsafeTemporaryAllocation(of: CChar.self, capacity: 16384) { buffer in
+            while remaining > 0 {
+                let count = FCGX_GetStr(buffer.baseAddress, Int32(min(remaining, buffer.count)), request.in)
+                if count <= 0 { return }
+                remaining -= Int(count)
+            }
+        }
+    }
+}
+
+/// Lines about the process rather than a request, in the same logfmt shape.
+enum Log {
+    static func event(_ name: String, _ fields: String = "") {
+        ProcessIO.writeAll("app=oauth-forward-cgi pid=\(getpid()) event=\(name)\(fields.isEmpty ? "" : " " + fields)\n", to: 2)
+    }
+}

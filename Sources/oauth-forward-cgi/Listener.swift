@@ -1,0 +1,166 @@
+import OAuthForward
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Why the daemon could not get a socket to listen on. Each message says what to do.
+struct ListenerError: Error {
+    let message: String
+}
+
+/// The daemon's listening socket: opened from `--listen`, or inherited from systemd or a spawner.
+struct Listener {
+    let fd: Int32
+    /// The unix socket path this process created, to remove at exit.
+    let ownedPath: String?
+    let description: String
+
+    static let backlog: Int32 = 1024
+
+    /// Where to serve when `--listen` is not given: systemd's `LISTEN_FDS` (fd 3), or a listening socket on fd 0
+    /// (`StandardInput=socket`, spawn-fcgi, mod_fcgid).
+    static func inherited() -> Listener? {
+        if let pid = ProcessIO.environment("LISTEN_PID").flatMap({ Int32(String(decoding: $0, as: UTF8.self)) }),
+            pid == getpid(),
+            let count = ProcessIO.environment("LISTEN_FDS").flatMap({ Int(String(decoding: $0, as: UTF8.self)) }),
+            count >= 1, isListeningSocket(3)
+        {
+            // Workers get the socket as fd 0; these would mislead them, and any child after them.
+            unsetenv("LISTEN_PID")
+            unsetenv("LISTEN_FDS")
+            unsetenv("LISTEN_FDNAMES")
+            return Listener(fd: 3, ownedPath: nil, description: "systemd socket (LISTEN_FDS)")
+        }
+        if isListeningSocket(0) {
+            return Listener(fd: 0, ownedPath: nil, description: "inherited socket on fd 0")
+        }
+        return nil
+    }
+
+    static func isListeningSocket(_ fd: Int32) -> Bool {
+        var accepting: Int32 = 0
+        var length = socklen_t(MemoryLayout<Int32>.size)
+        return getsockopt(fd, SOL_SOCKET, SO_ACCEPTCONN, &accepting, &length) == 0 && accepting == 1
+    }
+
+    static func open(_ address: ListenAddress, mode: mode_t, group: gid_t?) throws(ListenerError) -> Listener {
+        switch address {
+        case .unix(let path): try openUnix(path: path, mode: mode, group: group)
+        case .ipv4(let host, let port): try openTCP(host: host, port: port, family: AF_INET, address: address)
+        case .ipv6(let host, let port): try openTCP(host: host, port: port, family: AF_INET6, address: address)
+        }
+    }
+
+    private static func openUnix(path: String, mode: mode_t, group: gid_t?) throws(ListenerError) -> Listener {
+        var address = sockaddr_un()
+        address.sun_family = sa_family_t(AF_UNIX)
+        withUnsafeMutableBytes(of: &address.sun_path) { buffer in
+            for (index, byte) in path.utf8.enumerated() { buffer[index] = byte }
+        }
+        var status = stat()
+        if lstat(path, &status) == 0 {
+            guard (status.st_mode & S_IFMT) == S_IFSOCK else {
+                throw ListenerError(message: "\(path) exists and is not a socket; refusing to replace it")
+            }
+            // A socket file is stale unless something still answers on it.
+            let probe = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
+            let answered = withUnsafePointer(to: &address) {
+                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                    connect(probe, $0, socklen_t(MemoryLayout<sockaddr_un>.size))
+                }
+            }
+            close(probe)
+            guard answered != 0 else {
+                throw ListenerError(
+                    message: "a live process is listening on \(path); stop it first, or choose another --listen")
+            }
+            unlink(path)
+        }
+        let fd = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
+        guard fd >= 0 else { throw ListenerError(message: "socket() failed: \(errorText())") }
+        // Created with no permissions for others from the first instant; the mode is set right after.
+        let previousMask = umask(0o177)
+        let bound = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                bind(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size))
+            }
+        }
+        umask(previousMask)
+        guard bound == 0 else {
+            let text = errorText()
+            close(fd)
+            throw ListenerError(message: "cannot bind \(path): \(text)")
+        }
+        if let group, chown(path, uid_t.max, group) != 0 {
+            let text = errorText()
+            close(fd)
+            unlink(path)
+            throw ListenerError(message: "cannot give \(path) to group \(group): \(text)")
+        }
+        guard chmod(path, mode) == 0, listen(fd, backlog) == 0 else {
+            let text = errorText()
+            close(fd)
+            unlink(path)
+            throw ListenerError(message: "cannot listen on \(path): \(text)")
+        }
+        return Listener(fd: fd, ownedPath: path, description: "unix:\(path)")
+    }
+
+    private static func openTCP(
+        host: String, port: UInt16, family: Int32, address: ListenAddress
+    ) throws(ListenerError) -> Listener {
+        let fd = socket(family, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
+        guard fd >= 0 else { throw ListenerError(message: "socket() failed: \(errorText())") }
+        var on: Int32 = 1
+        setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &on, socklen_t(MemoryLayout<Int32>.size))
+        var bound: Int32 = -1
+        if family == AF_INET {
+            var socketAddress = sockaddr_in()
+            socketAddress.sin_family = sa_family_t(AF_INET)
+            socketAddress.sin_port = port.bigEndian
+            guard inet_pton(AF_INET, host, &socketAddress.sin_addr) == 1 else {
+                close(fd)
+                throw ListenerError(message: "\(host) is not an IPv4 address")
+            }
+            bound = withUnsafePointer(to: &socketAddress) {
+                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                    bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
+                }
+            }
+        } else {
+            setsockopt(fd, Int32(IPPROTO_IPV6), IPV6_V6ONLY, &on, socklen_t(MemoryLayout<Int32>.size))
+            var socketAddress = sockaddr_in6()
+            socketAddress.sin6_family = sa_family_t(AF_INET6)
+            socketAddress.sin6_port = port.bigEndian
+            guard inet_pton(AF_INET6, host, &socketAddress.sin6_addr) == 1 else {
+                close(fd)
+                throw ListenerError(message: "\(host) is not an IPv6 address")
+            }
+            bound = withUnsafePointer(to: &socketAddress) {
+                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                    bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in6>.size))
+                }
+            }
+        }
+        guard bound == 0, listen(fd, backlog) == 0 else {
+            let text = errorText()
+            close(fd)
+            throw ListenerError(message: "cannot listen on \(address.description): \(text)")
+        }
+        return Listener(fd: fd, ownedPath: nil, description: address.description)
+    }
+
+    /// Removes the socket file this process made, unless something else has replaced it with a non-socket.
+    func removeOwnedPath() {
+        guard let ownedPath else { return }
+        var status = stat()
+        if lstat(ownedPath, &status) == 0, (status.st_mode & S_IFMT) == S_IFSOCK {
+            unlink(ownedPath)
+        }
+    }
+}
+
+func errorText(_ code: Int32 = errno) -> String {
+    String(cString: strerror(code))
+}

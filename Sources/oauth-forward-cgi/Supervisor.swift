@@ -1,0 +1,161 @@
+import OAuthForward
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// The daemon's first process. It only supervises: it starts the workers, each a fresh exec of this binary
+/// serving the shared socket on fd 0, replaces any that dies, and on SIGTERM or SIGINT stops them all.
+///
+/// Separate processes, because Debian's libfcgi 2.4.2 aborts the whole process on two crafted records
+/// (shared/reference/libfcgi-hazards.md): a crash costs the connections of one worker, not the service.
+struct Supervisor {
+    let listener: Listener
+    let workers: Int
+    let workerSettings: FastCGIWorker.Settings
+    /// Extra environment for the workers: the process-level target and allowlist given as flags.
+    let environment: [(String, String)]
+
+    private struct Running {
+        let pid: pid_t
+        let started: ContinuousClock.Instant
+    }
+
+    func run() -> Int32 {
+        Shutdown.install()
+        var running: [Running] = []
+        var backoff = RespawnBackoff()
+        Log.event(
+            "start",
+            "listen=\(RequestLog.quotedIfNeeded(listener.description)) workers=\(workers) "
+                + "threads=\(workerSettings.threads) idle_timeout_ms=\(workerSettings.idleTimeoutMilliseconds)")
+        for _ in 0..<workers {
+            if let worker = spawnWorker() { running.append(worker) }
+        }
+        guard !running.isEmpty else {
+            Log.event("fatal", "reason=\"no worker could be started\"")
+            listener.removeOwnedPath()
+            return 1
+        }
+
+        while !Shutdown.isRequested {
+            var status: Int32 = 0
+            let pid = waitpid(-1, &status, 0)
+            if pid < 0 {
+                if errno == EINTR { continue }
+                // No children left (ECHILD): respawning below brings them back.
+                Shutdown.sleep(milliseconds: 100)
+            }
+            if pid > 0, let index = running.firstIndex(where: { $0.pid == pid }) {
+                let lifetime = ContinuousClock.now - running[index].started
+                running.remove(at: index)
+                let delay = backoff.delay(afterWorkerLived: lifetime)
+                Log.event("worker_exit", "worker=\(pid) \(Self.describe(status)) respawn_in_ms=\(delay.milliseconds)")
+                if delay > .zero { Shutdown.sleep(milliseconds: delay.milliseconds) }
+            }
+            while !Shutdown.isRequested && running.count < workers {
+                guard let worker = spawnWorker() else {
+                    Shutdown.sleep(milliseconds: 1000)
+                    break
+                }
+                running.append(worker)
+            }
+        }
+
+        Log.event("stopping", "workers=\(running.count) grace_ms=\(workerSettings.graceMilliseconds)")
+        for worker in running { kill(worker.pid, SIGTERM) }
+        // Workers finish what they hold within the grace period; after that and a margin, they are killed.
+        let deadline = ContinuousClock.now + .milliseconds(workerSettings.graceMilliseconds + 1000)
+        while !running.isEmpty {
+            var status: Int32 = 0
+            let pid = waitpid(-1, &status, WNOHANG)
+            if pid > 0 {
+                running.removeAll { $0.pid == pid }
+            } else if pid < 0 && errno == ECHILD {
+                break
+            } else if ContinuousClock.now > deadline {
+                for worker in running { kill(worker.pid, SIGKILL) }
+                while waitpid(-1, nil, 0) > 0 {}
+                break
+            } else {
+                usleep(10_000)
+            }
+        }
+        listener.removeOwnedPath()
+        Log.event("stopped")
+        return 0
+    }
+
+    private func spawnWorker() -> Running? {
+        var actions = posix_spawn_file_actions_t()
+        posix_spawn_file_actions_init(&actions)
+        defer { posix_spawn_file_actions_destroy(&actions) }
+        if listener.fd != 0 {
+            posix_spawn_file_actions_adddup2(&actions, listener.fd, 0)
+        }
+        // The worker starts with a clean mask and default dispositions, whatever this process has set.
+        var attributes = posix_spawnattr_t()
+        posix_spawnattr_init(&attributes)
+        defer { posix_spawnattr_destroy(&attributes) }
+        var empty = sigset_t()
+        sigemptyset(&empty)
+        var defaults = sigset_t()
+        sigemptyset(&defaults)
+        for signal in [SIGTERM, SIGINT, SIGPIPE, SIGCHLD] { sigaddset(&defaults, signal) }
+        posix_spawnattr_setsigmask(&attributes, &empty)
+        posix_spawnattr_setsigdefault(&attributes, &defaults)
+        posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF))
+
+        let arguments = [
+            "oauth-forward-cgi", "worker",
+            "--threads", String(workerSettings.threads),
+            "--idle-timeout-ms", String(workerSettings.idleTimeoutMilliseconds),
+            "--grace-ms", String(workerSettings.graceMilliseconds),
+        ]
+        var environmentEntries: [String] = []
+        var index = 0
+        let overridden = Set(environment.map(\.0))
+        while let entry = environ[index] {
+            let text = String(cString: entry)
+            let name = text.split(separator: "=", maxSplits: 1).first.map(String.init) ?? ""
+            if !overridden.contains(name) { environmentEntries.append(text) }
+            index += 1
+        }
+        environmentEntries += environment.map { "\($0.0)=\($0.1)" }
+
+        let argv = arguments.map { strdup($0) } + [nil]
+        let envp = environmentEntries.map { strdup($0) } + [nil]
+        defer {
+            argv.forEach { free($0) }
+            envp.forEach { free($0) }
+        }
+        var pid: pid_t = 0
+        let result = posix_spawn(&pid, Self.executablePath, &actions, &attributes, argv, envp)
+        guard result == 0 else {
+            Log.event("spawn_error", "reason=\(RequestLog.quotedIfNeeded(errorText(result)))")
+            return nil
+        }
+        Log.event("worker_start", "worker=\(pid)")
+        return Running(pid: pid, started: .now)
+    }
+
+    /// This binary's own path, so workers show under its name in `ps`; /proc/self/exe if it cannot be read.
+    private static let executablePath: String = {
+        var buffer = [CChar](repeating: 0, count: Int(PATH_MAX) + 1)
+        let length = readlink("/proc/self/exe", &buffer, buffer.count - 1)
+        guard length > 0 else { return "/proc/self/exe" }
+        return String(decoding: buffer[..<length].map { UInt8(bitPattern: $0) }, as: UTF8.self)
+    }()
+
+    private static func describe(_ status: Int32) -> String {
+        let signal = status & 0x7F
+        return signal == 0 ? "exit=\((status >> 8) & 0xFF)" : "signal=\(signal)"
+    }
+}
+
+extension Duration {
+    var milliseconds: Int {
+        let (seconds, attoseconds) = components
+        return Int(seconds) * 1000 + Int(attoseconds / 1_000_000_000_000_000)
+    }
+}
