@@ -22,7 +22,7 @@ struct OAuthForwardCommand: ParsableCommand {
             with {provider}); OAUTH_FORWARD_PROVIDERS (optional allowlist, such as oura,fitbit). A value the web \
             server sends with a request wins over the process's.
             """,
-        version: version,
+        version: "oauth-forward-cgi \(version)",
         subcommands: [Serve.self, Check.self, Worker.self],
         defaultSubcommand: Serve.self
     )

@@ -109,8 +109,10 @@ import Glibc
         let version = try ChildProcess.run(Binary.path, ["--version"], environment: [])
         #expect(version.status == 0)
         #expect(version.stdoutText.hasPrefix("oauth-forward-cgi "))
+        // A mistyped flag is a usage error (EX_USAGE, 64) that says what was wrong, and starts nothing.
         let unknown = try ChildProcess.run(Binary.path, ["--frobnicate"], environment: [])
-        #expect(unknown.status == 2)
+        #expect(unknown.status == 64)
         #expect(unknown.stdout.isEmpty)
+        #expect(unknown.stderrText.contains("--frobnicate"))
     }
 }

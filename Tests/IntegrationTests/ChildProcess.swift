@@ -28,7 +28,7 @@ enum ChildProcessError: Error, CustomStringConvertible {
 
 /// A child process started with an exact environment of raw bytes (Foundation's `Process` takes `String`s, which
 /// cannot carry a 0xFF byte), its output captured in files.
-final class ChildProcess {
+final class ChildProcess: @unchecked Sendable {
     let pid: pid_t
     let executable: String
     let directory: String

@@ -94,7 +94,52 @@ final class FastCGIConnection {
         }
     }
 
+    /// A TCP connection to a numeric IPv4 or IPv6 address.
+    init(host: String, port: UInt16, timeout: Double = 5) throws {
+        let isIPv6 = host.contains(":")
+        fd = socket(isIPv6 ? AF_INET6 : AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        var tv = timeval(tv_sec: Int(timeout), tv_usec: Int((timeout - Double(Int(timeout))) * 1_000_000))
+        setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, socklen_t(MemoryLayout<timeval>.size))
+        var connected: Int32 = -1
+        if isIPv6 {
+            var address = sockaddr_in6()
+            address.sin6_family = sa_family_t(AF_INET6)
+            address.sin6_port = port.bigEndian
+            inet_pton(AF_INET6, host, &address.sin6_addr)
+            connected = withUnsafePointer(to: &address) {
+                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                    connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in6>.size))
+                }
+            }
+        } else {
+            var address = sockaddr_in()
+            address.sin_family = sa_family_t(AF_INET)
+            address.sin_port = port.bigEndian
+            inet_pton(AF_INET, host, &address.sin_addr)
+            connected = withUnsafePointer(to: &address) {
+                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                    connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
+                }
+            }
+        }
+        guard connected == 0 else {
+            close(fd)
+            throw ChildProcessError.spawnFailed("connect \(host):\(port)", errno)
+        }
+    }
+
     deinit { close(fd) }
+
+    /// True when the peer has closed the connection: the next read sees end of stream (or a reset).
+    func peerClosed() -> Bool {
+        var byte: UInt8 = 0
+        while true {
+            let received = recv(fd, &byte, 1, 0)
+            if received < 0 && errno == EINTR { continue }
+            if received > 0 { continue }
+            return received == 0 || errno == ECONNRESET
+        }
+    }
 
     func send(_ bytes: [UInt8]) { writeAll(bytes, to: fd) }
 

@@ -1,0 +1,91 @@
+import Foundation
+import Testing
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// The program running as `serve`, a supervisor and its workers, on a unix socket in a scratch directory.
+final class Daemon: @unchecked Sendable {
+    let directory: String
+    let socketPath: String
+    let process: ChildProcess
+
+    static let productionOura = bytes("https://api.us.junction.com/v2/link/connect/oura")
+
+    /// Starts `oauth-forward-cgi serve --listen <socket> <arguments>` and waits until it answers.
+    init(
+        _ arguments: [String] = [],
+        environment: [(String, [UInt8])] = [("OAUTH_FORWARD_TARGET", bytes("production-us"))],
+        launcher: [String] = []
+    ) throws {
+        directory = try makeScratchDirectory("daemon")
+        socketPath = directory + "/fcgi.sock"
+        let command = launcher.isEmpty ? Binary.path : launcher[0]
+        let commandArguments =
+            launcher.isEmpty
+            ? ["serve", "--listen", socketPath] + arguments
+            : Array(launcher.dropFirst()) + arguments
+        process = try ChildProcess(command, commandArguments, environment: environment)
+        let deadline = Date().addingTimeInterval(10)
+        while (try? FastCGIConnection(unixPath: socketPath)) == nil {
+            guard Date() < deadline, process.wait(timeout: 0) == nil else {
+                throw ChildProcessError.timedOut("daemon: \(String(decoding: process.stderr, as: UTF8.self))")
+            }
+            usleep(10_000)
+        }
+    }
+
+    deinit { process.stop() }
+
+    var log: String { String(decoding: process.stderr, as: UTF8.self) }
+
+    func waitForLog(containing text: String, timeout: Double = 5) throws {
+        let deadline = Date().addingTimeInterval(timeout)
+        while !log.contains(text) {
+            try #require(Date() < deadline, "the log never said: \(text)\n\(log)")
+            usleep(10_000)
+        }
+    }
+
+    /// One request on a new connection; the answer's stdout.
+    func get(query: String, path: String = "/oura", timeout: Double = 5) throws -> FastCGIAnswer {
+        let connection = try FastCGIConnection(unixPath: socketPath, timeout: timeout)
+        connection.send(FastCGIRecord.request(Self.parameters(path: path, query: query)))
+        return connection.readAnswer()
+    }
+
+    static func parameters(method: String = "GET", path: String = "/oura", query: String) -> [(String, [UInt8])] {
+        [("REQUEST_METHOD", bytes(method)), ("PATH_INFO", bytes(path)), ("QUERY_STRING", bytes(query))]
+    }
+
+    static func redirect(to location: [UInt8]) -> [UInt8] {
+        bytes("Status: 307 Temporary Redirect\r\nLocation: ") + location
+            + bytes("\r\nCache-Control: no-store\r\nReferrer-Policy: no-referrer\r\nContent-Length: 0\r\n\r\n")
+    }
+
+    /// The processes whose parent is `pid`, from /proc.
+    static func children(of pid: pid_t) -> [pid_t] {
+        let entries = (try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? []
+        return entries.compactMap { entry -> pid_t? in
+            guard let child = pid_t(entry),
+                let stat = try? String(contentsOfFile: "/proc/\(entry)/stat", encoding: .utf8),
+                let close = stat.lastIndex(of: ")")
+            else { return nil }
+            let fields = stat[stat.index(after: close)...].split(separator: " ")
+            return fields.count > 1 && pid_t(fields[1]) == pid ? child : nil
+        }
+    }
+
+    /// The supervisor's pid: the launched process itself, or its child when a launcher execs it.
+    var workers: [pid_t] { Self.children(of: process.pid) }
+
+    /// Waits until the supervisor has exactly `count` workers.
+    func waitForWorkers(_ count: Int, timeout: Double = 10) throws {
+        let deadline = Date().addingTimeInterval(timeout)
+        while workers.count != count {
+            try #require(Date() < deadline, "expected \(count) workers, saw \(workers.count)\n\(log)")
+            usleep(20_000)
+        }
+    }
+}

@@ -1,0 +1,178 @@
+import Foundation
+import Testing
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// `serve` under hostile peers, crashes, kept-alive connections and signals.
+@Suite struct DaemonResilienceTests {
+    /// PARAMS whose name and value lengths are both 0x40000000: Debian's libfcgi 2.4.2 asserts in Malloc and
+    /// aborts (shared/reference/libfcgi-hazards.md).
+    static let oversizedParams: [UInt8] =
+        FastCGIRecord.begin(role: FastCGIRecord.responder)
+        + FastCGIRecord.record(type: FastCGIRecord.params, content: [0xC0, 0, 0, 0, 0xC0, 0, 0, 0] + bytes("xxxxxxxx"))
+
+    /// GET_VALUES naming FCGI_MPXS_CONNS four times overflows libfcgi's 64-byte reply buffer: the stack
+    /// protector aborts the process once an ordinary request follows.
+    static let getValuesOverflow: [UInt8] =
+        FastCGIRecord.record(
+            type: 9, requestID: 0,
+            content: Array(repeating: [0x0F, 0x00] + bytes("FCGI_MPXS_CONNS"), count: 6).flatMap { $0 })
+        + FastCGIRecord.request(Daemon.parameters(query: "crash=1"))
+
+    @Test func crashingRecordsCostOnlyTheAttackersConnection() throws {
+        let daemon = try Daemon(["--workers", "3", "--threads", "1"])
+        try daemon.waitForWorkers(3)
+        let before = Set(daemon.workers)
+
+        let legitimate = 300
+        let answered = Locked(0)
+        let failures = Locked([String]())
+        let done = DispatchSemaphore(value: 0)
+        DispatchQueue.global().async {
+            for index in 0..<legitimate {
+                let expected = Daemon.redirect(to: Daemon.productionOura + bytes("?n=\(index)"))
+                if let answer = try? daemon.get(query: "n=\(index)"), answer.stdout == expected {
+                    answered.withLock { $0 += 1 }
+                } else {
+                    failures.withLock { $0.append("request \(index)") }
+                }
+            }
+            done.signal()
+        }
+        for attack in 0..<6 {
+            let connection = try FastCGIConnection(unixPath: daemon.socketPath, timeout: 2)
+            connection.send(attack % 2 == 0 ? Self.oversizedParams : Self.getValuesOverflow)
+            _ = connection.readAnswer()
+            usleep(30_000)
+        }
+        #expect(done.wait(timeout: .now() + 60) == .success)
+        #expect(answered.withLock { $0 } == legitimate, "\(failures.withLock { $0 })\n\(daemon.log)")
+        try daemon.waitForLog(containing: "signal=6")
+        try daemon.waitForWorkers(3)
+        #expect(Set(daemon.workers) != before)
+    }
+
+    /// One thread, a one-second idle timeout: each kind of stalled peer holds the thread about that long, no more.
+    @Test(arguments: ["silent", "half record", "never reads"])
+    func stalledPeerHoldsAThreadOnlyUntilTheIdleTimeout(kind: String) throws {
+        let daemon = try Daemon(["--workers", "1", "--threads", "1", "--idle-timeout", "1"])
+        let stalled = try FastCGIConnection(unixPath: daemon.socketPath, timeout: 10)
+        switch kind {
+        case "half record": stalled.send([1, 1, 0])
+        case "never reads": stalled.send(FastCGIRecord.request(Daemon.parameters(query: "x=1")))
+        default: break
+        }
+        usleep(100_000)
+        let start = Date()
+        let answer = try daemon.get(query: "after=1", timeout: 10)
+        let waited = Date().timeIntervalSince(start)
+        #expect(answer.stdout == Daemon.redirect(to: Daemon.productionOura + bytes("?after=1")))
+        #expect(waited < 3.5, "the next peer waited \(waited) s")
+        if kind != "never reads" {
+            #expect(stalled.peerClosed())
+        }
+    }
+
+    /// While capacity remains, a stalled peer delays nobody.
+    @Test func stalledPeerDoesNotBlockOthersWhileThreadsRemain() throws {
+        let daemon = try Daemon(["--workers", "1", "--threads", "2", "--idle-timeout", "30"])
+        let stalled = try FastCGIConnection(unixPath: daemon.socketPath)
+        stalled.send([1, 1, 0])
+        usleep(100_000)
+        let start = Date()
+        for index in 0..<20 {
+            #expect(try daemon.get(query: "i=\(index)").stdout
+                == Daemon.redirect(to: Daemon.productionOura + bytes("?i=\(index)")))
+        }
+        #expect(Date().timeIntervalSince(start) < 2)
+    }
+
+    /// A kept-alive connection pins one thread, not the worker: other connections are served at once, and the
+    /// kept one serves its next request too.
+    @Test func keptConnectionsDoNotBlockEachOther() throws {
+        let daemon = try Daemon(["--workers", "1", "--threads", "4", "--idle-timeout", "30"])
+        var kept: [FastCGIConnection] = []
+        for index in 0..<3 {
+            let connection = try FastCGIConnection(unixPath: daemon.socketPath)
+            connection.send(FastCGIRecord.request(Daemon.parameters(query: "k=\(index)"), keepConnection: true))
+            #expect(connection.readAnswer().stdout == Daemon.redirect(to: Daemon.productionOura + bytes("?k=\(index)")))
+            kept.append(connection)
+        }
+        let start = Date()
+        #expect(try daemon.get(query: "fresh=1").stdout
+            == Daemon.redirect(to: Daemon.productionOura + bytes("?fresh=1")))
+        for (index, connection) in kept.enumerated().reversed() {
+            connection.send(FastCGIRecord.request(Daemon.parameters(query: "again=\(index)"), keepConnection: true))
+            #expect(connection.readAnswer().stdout
+                == Daemon.redirect(to: Daemon.productionOura + bytes("?again=\(index)")))
+        }
+        #expect(Date().timeIntervalSince(start) < 1)
+    }
+
+    /// SIGTERM or SIGINT: no new connections, the request in flight is answered, then exit 0.
+    @Test(arguments: [SIGTERM, SIGINT])
+    func signalFinishesTheRequestInFlightThenExits(signal: Int32) throws {
+        let daemon = try Daemon(["--workers", "2", "--threads", "4", "--grace", "10"])
+        let inFlight = try FastCGIConnection(unixPath: daemon.socketPath, timeout: 10)
+        // Everything but the end of the body: the worker is reading the request.
+        inFlight.send(
+            FastCGIRecord.begin(role: FastCGIRecord.responder)
+                + FastCGIRecord.params(Daemon.parameters(method: "POST", query: "flight=1")))
+        usleep(200_000)
+        daemon.process.send(signal)
+        usleep(300_000)
+        inFlight.send(FastCGIRecord.record(type: FastCGIRecord.stdin, content: []))
+        #expect(inFlight.readAnswer().stdout == Daemon.redirect(to: Daemon.productionOura + bytes("?flight=1")))
+        #expect(daemon.process.wait(timeout: 10) == 0)
+        #expect(!FileManager.default.fileExists(atPath: daemon.socketPath))
+        #expect(daemon.log.contains("event=stopped"))
+    }
+
+    /// Threads waiting on idle kept-alive connections are woken: shutdown does not wait out the idle timeout.
+    @Test func shutdownDoesNotWaitForIdleKeptConnections() throws {
+        let daemon = try Daemon(["--workers", "1", "--threads", "4", "--idle-timeout", "60", "--grace", "30"])
+        var kept: [FastCGIConnection] = []
+        for index in 0..<3 {
+            let connection = try FastCGIConnection(unixPath: daemon.socketPath)
+            connection.send(FastCGIRecord.request(Daemon.parameters(query: "k=\(index)"), keepConnection: true))
+            _ = connection.readAnswer()
+            kept.append(connection)
+        }
+        let start = Date()
+        daemon.process.send(SIGTERM)
+        #expect(daemon.process.wait(timeout: 10) == 0)
+        #expect(Date().timeIntervalSince(start) < 3)
+    }
+
+    /// A client that vanishes before its answer is written costs a log line, not the worker.
+    @Test func vanishedClientIsLoggedAndSurvived() throws {
+        let daemon = try Daemon(["--workers", "1", "--threads", "1"])
+        try daemon.waitForWorkers(1)
+        let worker = daemon.workers
+        do {
+            let connection = try FastCGIConnection(unixPath: daemon.socketPath)
+            connection.send(
+                FastCGIRecord.begin(role: FastCGIRecord.responder)
+                    + FastCGIRecord.params(Daemon.parameters(query: "gone=1")))
+        }
+        try daemon.waitForLog(containing: "write_error=fastcgi")
+        #expect(try daemon.get(query: "next=1").stdout == Daemon.redirect(to: Daemon.productionOura + bytes("?next=1")))
+        #expect(daemon.workers == worker)
+    }
+}
+
+/// A value shared with a background queue in a test.
+final class Locked<Value>: @unchecked Sendable {
+    private var value: Value
+    private let lock = NSLock()
+
+    init(_ value: Value) { self.value = value }
+
+    func withLock<Result>(_ body: (inout Value) -> Result) -> Result {
+        lock.lock()
+        defer { lock.unlock() }
+        return body(&value)
+    }
+}

@@ -1,0 +1,236 @@
+import Foundation
+import Testing
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// `serve`: where it listens, how it starts, and the tools around it.
+@Suite struct DaemonTests {
+    @Test func servesOnAUnixSocketWithTheDefaultMode() throws {
+        let daemon = try Daemon(["--workers", "2", "--threads", "2"])
+        #expect(try daemon.get(query: "code=1&state=x%2By").stdout
+            == Daemon.redirect(to: Daemon.productionOura + bytes("?code=1&state=x%2By")))
+        var status = stat()
+        #expect(lstat(daemon.socketPath, &status) == 0)
+        #expect(status.st_mode & 0o777 == 0o660)
+        try daemon.waitForWorkers(2)
+    }
+
+    @Test func socketModeAndGroupAreApplied() throws {
+        let daemon = try Daemon(["--socket-mode", "0600", "--socket-group", "33", "--workers", "1"])
+        var status = stat()
+        #expect(lstat(daemon.socketPath, &status) == 0)
+        #expect(status.st_mode & 0o777 == 0o600)
+        #expect(status.st_gid == 33)
+    }
+
+    @Test func staleSocketFileIsReplaced() throws {
+        let directory = try makeScratchDirectory("stale")
+        let path = directory + "/fcgi.sock"
+        // A socket file nothing listens on, as a killed daemon leaves behind.
+        let fd = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0)
+        var address = sockaddr_un()
+        address.sun_family = sa_family_t(AF_UNIX)
+        withUnsafeMutableBytes(of: &address.sun_path) { buffer in
+            for (index, byte) in path.utf8.enumerated() { buffer[index] = byte }
+        }
+        _ = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                bind(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size))
+            }
+        }
+        close(fd)
+        let daemon = try ChildProcess(
+            Binary.path, ["serve", "--listen", path, "--workers", "1"],
+            environment: [("OAUTH_FORWARD_TARGET", bytes("production-us"))])
+        defer { daemon.stop() }
+        let deadline = Date().addingTimeInterval(5)
+        var answer = FastCGIAnswer()
+        while Date() < deadline {
+            if let connection = try? FastCGIConnection(unixPath: path) {
+                connection.send(FastCGIRecord.request(Daemon.parameters(query: "a=1")))
+                answer = connection.readAnswer()
+                break
+            }
+            usleep(10_000)
+        }
+        #expect(answer.stdout == Daemon.redirect(to: Daemon.productionOura + bytes("?a=1")))
+    }
+
+    @Test func socketALiveProcessAnswersOnIsRefused() throws {
+        let daemon = try Daemon(["--workers", "1"])
+        let second = try ChildProcess.run(
+            Binary.path, ["serve", "--listen", daemon.socketPath],
+            environment: [("OAUTH_FORWARD_TARGET", bytes("sandbox-us"))])
+        #expect(second.status != 0)
+        #expect(second.stderrText.contains("a live process is listening on \(daemon.socketPath)"))
+        // The first one is untouched.
+        #expect(try daemon.get(query: "b=2").stdout == Daemon.redirect(to: Daemon.productionOura + bytes("?b=2")))
+    }
+
+    @Test func fileThatIsNotASocketIsLeftAlone() throws {
+        let directory = try makeScratchDirectory("notsocket")
+        let path = directory + "/fcgi.sock"
+        try Data("keep me".utf8).write(to: URL(fileURLWithPath: path))
+        let finished = try ChildProcess.run(
+            Binary.path, ["serve", "--listen", path], environment: [("OAUTH_FORWARD_TARGET", bytes("sandbox-us"))])
+        #expect(finished.status != 0)
+        #expect(finished.stderrText.contains("is not a socket"))
+        #expect(try String(contentsOfFile: path, encoding: .utf8) == "keep me")
+    }
+
+    @Test(arguments: ["127.0.0.1", "::1"])
+    func servesOnANumericTCPAddress(host: String) throws {
+        let port = try HTTPClient.freeLoopbackPort()
+        let listen = host.contains(":") ? "[\(host)]:\(port)" : "\(host):\(port)"
+        let daemon = try ChildProcess(
+            Binary.path, ["serve", "--listen", listen, "--workers", "1", "--target", "sandbox-eu"], environment: [])
+        defer { daemon.stop() }
+        let deadline = Date().addingTimeInterval(5)
+        var connection: FastCGIConnection?
+        while connection == nil && Date() < deadline {
+            connection = try? FastCGIConnection(host: host, port: port)
+            if connection == nil { usleep(10_000) }
+        }
+        let client = try #require(connection)
+        client.send(FastCGIRecord.request(Daemon.parameters(query: "c=3")))
+        #expect(client.readAnswer().stdout
+            == Daemon.redirect(to: bytes("https://api.sandbox.eu.junction.com/v2/link/connect/oura?c=3")))
+    }
+
+    @Test(arguments: [
+        ("localhost:9000", "numeric addresses only"), ("127.0.0.1:0", "port outside"),
+        ("127.0.0.1", "not an address"), ("", "is empty"),
+    ])
+    func unusableListenAddressStopsTheStart(listen: String, message: String) throws {
+        let finished = try ChildProcess.run(
+            Binary.path, ["serve", "--listen", listen], environment: [("OAUTH_FORWARD_TARGET", bytes("sandbox-us"))])
+        #expect(finished.status != 0)
+        #expect(finished.stderrText.contains(message))
+    }
+
+    /// A configuration that cannot be right stops the daemon before it binds anything.
+    @Test(arguments: [
+        (["--target", "prod"], "OAUTH_FORWARD_TARGET is not a known preset"),
+        (["--target", "http://example.com/{provider}"], "OAUTH_FORWARD_TARGET uses http://"),
+        (["--target", "sandbox-us", "--providers", "oura,"], "OAUTH_FORWARD_PROVIDERS has an empty entry"),
+        (["--workers", "0"], "--workers must be 1 to 256"),
+        (["--socket-mode", "999"], "--socket-mode must be octal"),
+    ])
+    func configurationErrorStopsTheStart(arguments: [String], message: String) throws {
+        let directory = try makeScratchDirectory("badconfig")
+        let finished = try ChildProcess.run(
+            Binary.path, ["serve", "--listen", directory + "/fcgi.sock"] + arguments, environment: [])
+        #expect(finished.status != 0)
+        #expect(finished.stderrText.contains(message))
+        #expect(!FileManager.default.fileExists(atPath: directory + "/fcgi.sock"))
+    }
+
+    @Test func malformedTargetInTheEnvironmentStopsTheStart() throws {
+        let directory = try makeScratchDirectory("badenv")
+        let finished = try ChildProcess.run(
+            Binary.path, ["serve", "--listen", directory + "/fcgi.sock"],
+            environment: [("OAUTH_FORWARD_TARGET", bytes("sandbox"))])
+        #expect(finished.status != 0)
+        #expect(finished.stderrText.contains("OAUTH_FORWARD_TARGET is not a known preset"))
+    }
+
+    @Test func flagsWinOverTheEnvironmentAndRequestsWinOverBoth() throws {
+        let daemon = try Daemon(
+            ["--target", "sandbox-us", "--providers", "oura", "--workers", "1"],
+            environment: [("OAUTH_FORWARD_TARGET", bytes("production-eu"))])
+        #expect(try daemon.get(query: "a=1").stdout
+            == Daemon.redirect(to: bytes("https://api.sandbox.us.junction.com/v2/link/connect/oura?a=1")))
+        #expect(try daemon.get(query: "", path: "/fitbit").stdoutText.hasPrefix("Status: 404 Not Found\r\n"))
+        let connection = try FastCGIConnection(unixPath: daemon.socketPath)
+        connection.send(FastCGIRecord.request(
+            Daemon.parameters(query: "a=1") + [("OAUTH_FORWARD_TARGET", bytes("production-us"))]))
+        #expect(connection.readAnswer().stdout == Daemon.redirect(to: Daemon.productionOura + bytes("?a=1")))
+    }
+
+    /// With no --listen it serves the socket systemd passes: LISTEN_FDS, or fd 0 (StandardInput=socket, --inetd).
+    @Test(arguments: [[], ["--inetd"]])
+    func servesASocketFromSystemdSocketActivation(mode: [String]) throws {
+        try requireTool("/usr/bin/systemd-socket-activate", package: "systemd")
+        let directory = try makeScratchDirectory("activate")
+        let path = directory + "/fcgi.sock"
+        let activator = try ChildProcess(
+            "/usr/bin/systemd-socket-activate",
+            mode + ["-l", path, "-E", "OAUTH_FORWARD_TARGET=sandbox-eu", Binary.path, "serve", "--workers", "2"],
+            environment: [("PATH", bytes("/usr/bin:/bin"))])
+        defer { activator.stop() }
+        let deadline = Date().addingTimeInterval(5)
+        var answer = FastCGIAnswer()
+        while Date() < deadline {
+            if let connection = try? FastCGIConnection(unixPath: path) {
+                connection.send(FastCGIRecord.request(Daemon.parameters(query: "d=4")))
+                answer = connection.readAnswer()
+                break
+            }
+            usleep(10_000)
+        }
+        #expect(answer.stdout
+            == Daemon.redirect(to: bytes("https://api.sandbox.eu.junction.com/v2/link/connect/oura?d=4")))
+        // systemd-socket-activate execs the daemon in its own process: the supervisor is that pid.
+        let deadlineWorkers = Date().addingTimeInterval(5)
+        while Daemon.children(of: activator.pid).count != 2 && Date() < deadlineWorkers { usleep(20_000) }
+        #expect(Daemon.children(of: activator.pid).count == 2)
+        activator.send(SIGTERM)
+        #expect(activator.wait(timeout: 15) == 0)
+    }
+
+    @Test func servesASocketInheritedOnFd0WithArguments() throws {
+        try requireTool("/usr/bin/spawn-fcgi", package: "spawn-fcgi")
+        let directory = try makeScratchDirectory("spawned")
+        let path = directory + "/fcgi.sock"
+        let spawner = try ChildProcess(
+            "/usr/bin/spawn-fcgi", ["-n", "-s", path, "--", Binary.path, "serve", "--workers", "2", "--threads", "2"],
+            environment: [("OAUTH_FORWARD_TARGET", bytes("production-us"))])
+        defer { spawner.stop() }
+        let deadline = Date().addingTimeInterval(5)
+        var answer = FastCGIAnswer()
+        while Date() < deadline {
+            if let connection = try? FastCGIConnection(unixPath: path) {
+                connection.send(FastCGIRecord.request(Daemon.parameters(query: "e=5")))
+                answer = connection.readAnswer()
+                break
+            }
+            usleep(10_000)
+        }
+        #expect(answer.stdout == Daemon.redirect(to: Daemon.productionOura + bytes("?e=5")))
+    }
+
+    @Test func serveWithoutAnySocketSaysWhatToDo() throws {
+        let finished = try ChildProcess.run(Binary.path, ["serve"], environment: [])
+        #expect(finished.status != 0)
+        #expect(finished.stderrText.contains("nothing to listen on: give --listen"))
+    }
+
+    @Test func helpVersionAndCheck() throws {
+        let help = try ChildProcess.run(Binary.path, ["serve", "--help"], environment: [])
+        #expect(help.status == 0)
+        for flag in ["--listen", "--socket-mode", "--socket-group", "--workers", "--threads", "--idle-timeout",
+                     "--grace", "--target", "--providers"] {
+            #expect(help.stdoutText.contains(flag))
+        }
+        let version = try ChildProcess.run(Binary.path, ["--version"], environment: [])
+        #expect(version.status == 0)
+        #expect(version.stdoutText.hasPrefix("oauth-forward-cgi "))
+
+        let check = try ChildProcess.run(
+            Binary.path, ["check", "--target", "sandbox-us", "--providers", "oura", "/oura?code=a%2Bb&state=x"],
+            environment: [])
+        #expect(check.status == 0)
+        #expect(check.stdoutText.contains("target: sandbox-us (from --target)"))
+        #expect(check.stdoutText.contains("providers: oura (from --providers)"))
+        #expect(check.stdoutText.contains(
+            "Location: https://api.sandbox.us.junction.com/v2/link/connect/oura?code=a%2Bb&state=x\n"))
+
+        let refused = try ChildProcess.run(Binary.path, ["check", "/Oura?code=1"],
+            environment: [("OAUTH_FORWARD_TARGET", bytes("production-eu"))])
+        #expect(refused.status == 1)
+        #expect(refused.stdoutText.contains("target: production-eu (from OAUTH_FORWARD_TARGET)"))
+        #expect(refused.stdoutText.contains("Status: 404 Not Found"))
+    }
+}
