@@ -9,7 +9,7 @@ enum CommandLineTool {
         Run it from a web server, not from a terminal:
           as a CGI script          the server sets GATEWAY_INTERFACE and REQUEST_METHOD
           over FastCGI             a listening socket on fd 0 (spawn-fcgi, mod_fcgid)
-          as a FastCGI daemon      oauth-forward-cgi serve --listen /run/oauth-forward-cgi/fcgi.sock
+          as a FastCGI daemon      oauth-forward-cgi serve --listen /run/oauth-forward-cgi/oauth-forward-cgi.sock
 
         Environment:
           OAUTH_FORWARD_TARGET     required: \(JunctionEnvironment.presetList),
