@@ -1,0 +1,117 @@
+import Foundation
+import Testing
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// The ways apache.conf.example and htaccess.example run the program, each chosen with its -D name.
+enum ApacheMode: String, CaseIterable, CustomTestStringConvertible {
+    case cgid = "OAUTH_FORWARD_CGID"
+    case fcgid = "OAUTH_FORWARD_FCGID"
+    case proxyFastCGI = "OAUTH_FORWARD_PROXY_FCGI"
+    case sharedHosting = "OAUTH_FORWARD_SHARED_HOSTING"
+
+    var testDescription: String { rawValue }
+
+    /// The modes apache.conf.example serves; shared hosting is htaccess.example alone, with one target.
+    static let fromTheExample: [ApacheMode] = [.cgid, .fcgid, .proxyFastCGI]
+}
+
+/// Debian's Apache in the foreground on a loopback port, with the examples as shipped: scripts/render-apache
+/// changes only the port, the socket, the log paths and the binary's path.
+final class ApacheSetup {
+    let mode: ApacheMode
+    let directory: String
+    let port: UInt16
+    let program: SocketProgram?
+    let apache: ServerProcess
+
+    init(_ mode: ApacheMode) throws {
+        try requireTool("/usr/sbin/apache2", package: "apache2")
+        try #require(
+            FileManager.default.fileExists(atPath: "/usr/lib/apache2/modules/mod_fcgid.so"),
+            "mod_fcgid is missing: apt-get install libapache2-mod-fcgid")
+        self.mode = mode
+        let directory = try makeServerDirectory("apache")
+        self.directory = directory
+        let socket = directory + "/oauth-forward-cgi.sock"
+        var attempt = 0
+        var program: SocketProgram?
+        while true {
+            attempt += 1
+            let port = try HTTPClient.freeLoopbackPort()
+            try runScript("render-apache", [directory, String(port), socket, Binary.path])
+            if mode == .proxyFastCGI && program == nil {
+                program = try SocketProgram(directory: directory, binary: directory + "/bin/oauth-forward-cgi")
+            }
+            let apache = try ServerProcess(
+                "apache2", "/usr/sbin/apache2", ["-f", directory + "/httpd.conf", "-DFOREGROUND", "-D", mode.rawValue])
+            do {
+                try apache.waitUntilListening(port: port) { readText(directory + "/logs/error.log") }
+                self.port = port
+                self.apache = apache
+                self.program = program
+                break
+            } catch where attempt < 3 && readText(directory + "/logs/error.log").contains("Address already in use") {
+                continue
+            }
+        }
+    }
+
+    func log(_ name: String) -> String { readText(directory + "/logs/" + name) }
+
+    /// Where the program's log line lands: its stderr is Apache's main ErrorLog under mod_cgid and mod_fcgid
+    /// (not the vhost's), spawn-fcgi's stderr under mod_proxy_fcgi.
+    var programLog: String { mode == .proxyFastCGI ? program?.log ?? "" : log("error.log") }
+
+    deinit {
+        apache.stop()
+        program?.server.stop()
+        try? FileManager.default.removeItem(atPath: directory)
+    }
+}
+
+@Suite struct ApacheTests {
+    @Test(arguments: ApacheMode.allCases)
+    func trickyQueriesAnswerTheExactRedirect(mode: ApacheMode) throws {
+        let setup = try ApacheSetup(mode)
+        try Callbacks.expectExactRedirects(port: setup.port)
+    }
+
+    @Test(arguments: ApacheMode.allCases)
+    func badPathsAreRefused(mode: ApacheMode) throws {
+        let setup = try ApacheSetup(mode)
+        try Callbacks.expectRefusals(port: setup.port)
+    }
+
+    /// The example's LogFormat writes the path, never the query; the program logs only the query's length.
+    @Test(arguments: ApacheMode.allCases)
+    func queryStaysOutOfTheLogs(mode: ApacheMode) throws {
+        let setup = try ApacheSetup(mode)
+        let response = try HTTPClient.exchange(HTTPClient.request("GET", Callbacks.secretTarget), port: setup.port)
+        #expect(response.status == 307)
+        let line = "method=GET provider=oura status=307 target=production-us query_bytes=33"
+        let deadline = Date().addingTimeInterval(5)
+        while !setup.programLog.contains(line) && Date() < deadline { usleep(20_000) }
+        #expect(setup.programLog.contains(line), "the program's log:\n\(setup.programLog)")
+        #expect(!setup.programLog.contains("SECRET"))
+        if mode == .sharedHosting {
+            // The host's access log is the host's: in the usual "combined" format it holds the query. The README
+            // says so; only the program's own line is checked here.
+            return
+        }
+        let accessLog = setup.directory + "/logs/oauth-forward-cgi.access.log"
+        #expect(Callbacks.waitForFile(accessLog, toContain: "\"GET /oauth_callback/oura HTTP/1.1\" 307"))
+        for file in try FileManager.default.contentsOfDirectory(atPath: setup.directory + "/logs") {
+            #expect(!setup.log(file).contains("SECRET"), "\(file) holds the query:\n\(setup.log(file))")
+        }
+    }
+
+    /// One Apache, two Locations, two targets: SetEnv OAUTH_FORWARD_TARGET per Location.
+    @Test(arguments: ApacheMode.fromTheExample)
+    func eachPathReachesItsOwnTarget(mode: ApacheMode) throws {
+        let setup = try ApacheSetup(mode)
+        try Callbacks.expectPerRequestTargets(port: setup.port)
+    }
+}

@@ -1,0 +1,232 @@
+import Foundation
+import Testing
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// The repository's top directory, where the example configs and scripts live.
+let repositoryRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+    .deletingLastPathComponent().path
+
+/// What the servers and scripts get as their whole environment: nothing from the test runner leaks in.
+let serverEnvironment: [(String, [UInt8])] = [("PATH", bytes("/usr/sbin:/usr/bin:/sbin:/bin")), ("LANG", bytes("C"))]
+
+let runsAsRoot = getuid() == 0
+
+/// A scratch directory that the servers' unprivileged users (www-data, nobody) can enter: mkdtemp makes it 0700.
+func makeServerDirectory(_ label: String) throws -> String {
+    let directory = try makeScratchDirectory(label)
+    chmod(directory, 0o755)
+    return directory
+}
+
+/// Runs one of the project's scripts to its end and fails the test with its stderr when it fails.
+func runScript(_ name: String, _ arguments: [String]) throws {
+    let finished = try ChildProcess.run(
+        repositoryRoot + "/scripts/" + name, arguments, environment: serverEnvironment, timeout: 30)
+    try #require(finished.status == 0, "scripts/\(name) failed: \(finished.stderrText)")
+}
+
+func readText(_ path: String) -> String {
+    (try? String(contentsOfFile: path, encoding: .isoLatin1)) ?? ""
+}
+
+/// A server started in a session of its own (through setsid), so that stopping it reaches every process it
+/// started: workers, the cgid daemon, mod_fcgid's programs.
+final class ServerProcess {
+    let name: String
+    let process: ChildProcess
+
+    init(_ name: String, _ executable: String, _ arguments: [String]) throws {
+        try requireTool("/usr/bin/setsid", package: "util-linux")
+        self.name = name
+        process = try ChildProcess("/usr/bin/setsid", [executable] + arguments, environment: serverEnvironment)
+    }
+
+    var isRunning: Bool { process.wait(timeout: 0) == nil }
+
+    /// Waits until the port accepts connections; throws with `diagnostics` when the server dies or never listens.
+    func waitUntilListening(port: UInt16, timeout: Double = 15, diagnostics: () -> String) throws {
+        let deadline = Date().addingTimeInterval(timeout)
+        while !HTTPClient.isListening(port: port) {
+            guard isRunning, Date() < deadline else {
+                throw ChildProcessError.timedOut("\(name) on port \(port): \(process.stderr.count > 0 ? String(decoding: process.stderr, as: UTF8.self) : "") \(diagnostics())")
+            }
+            usleep(20_000)
+        }
+    }
+
+    /// SIGTERM to the whole group lets the server stop its children; whatever is left after that gets SIGKILL.
+    func stop() {
+        let group = process.pid
+        kill(-group, SIGTERM)
+        if process.wait(timeout: 10) == nil {
+            kill(-group, SIGKILL)
+            _ = process.wait(timeout: 5)
+        }
+        // Children that outlived their parent (a FastCGI program mod_fcgid started) are still in the group.
+        kill(-group, SIGKILL)
+    }
+
+    deinit { stop() }
+}
+
+/// oauth-forward-cgi under spawn-fcgi on a unix socket that the web server's workers (www-data) can reach: the
+/// socket group www-data, mode 0660, the program itself as nobody, as the examples tell users to run it.
+final class SocketProgram {
+    let socketPath: String
+    let server: ServerProcess
+
+    init(directory: String, binary: String, environment: [(String, [UInt8])] = []) throws {
+        try requireTool("/usr/bin/spawn-fcgi", package: "spawn-fcgi")
+        socketPath = directory + "/oauth-forward-cgi.sock"
+        let owner = runsAsRoot ? ["-u", "nobody", "-g", "nogroup", "-G", "www-data"] : []
+        server = try ServerProcess(
+            "spawn-fcgi", "/usr/bin/spawn-fcgi", ["-n", "-s", socketPath, "-M", "0660"] + owner + ["--", binary])
+        let deadline = Date().addingTimeInterval(10)
+        while (try? FastCGIConnection(unixPath: socketPath)) == nil {
+            guard server.isRunning, Date() < deadline else {
+                throw ChildProcessError.timedOut("spawn-fcgi: \(String(decoding: server.process.stderr, as: UTF8.self))")
+            }
+            usleep(10_000)
+        }
+    }
+
+    /// The program's own log: spawn-fcgi hands the program its stderr.
+    var log: String { String(decoding: server.process.stderr, as: UTF8.self) }
+}
+
+/// Copies the binary under test where unprivileged users can run it (the build directory may be private).
+/// install(1) writes the copy in a process of its own: a write descriptor open in this multithreaded runner would
+/// leak into a child another test forks at that moment, and executing the copy would then fail with ETXTBSY.
+func installBinary(in directory: String) throws -> String {
+    let path = directory + "/bin/oauth-forward-cgi"
+    let finished = try ChildProcess.run(
+        "/usr/bin/install", ["-D", "-m", "755", Binary.path, path], environment: serverEnvironment)
+    try #require(finished.status == 0, "install failed: \(finished.stderrText)")
+    chmod(directory + "/bin", 0o755)
+    return path
+}
+
+/// The requests every setup must get right, and how to check the answers.
+enum Callbacks {
+    static let production = "https://api.us.junction.com/v2/link/connect/"
+    static let sandbox = "https://api.sandbox.us.junction.com/v2/link/connect/"
+
+    /// A state token of 7 KB, in the base64url alphabet signed tokens use.
+    static let longState: [UInt8] = {
+        let alphabet = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_".utf8)
+        return (0..<7 * 1024).map { alphabet[($0 * 7 + $0 / 64) % alphabet.count] }
+    }()
+
+    /// Queries that a rewrite, a decoder or a client would change. Each must come out in `Location` unchanged.
+    static let queries: [(label: String, query: [UInt8])] = [
+        ("plain", bytes("code=abc123&state=xyz")),
+        ("plus and encoded plus, space, slash", bytes("code=a+b%2B%20c&state=x%2Fy==")),
+        ("encoded delimiters, lower and upper hex", bytes("code=%3A%3a%2F%3F%23%25%26&state=%7E~")),
+        ("duplicate keys and empty values", bytes("a=1&a=2&b=&=c&&d")),
+        ("raw bytes 0x80 and above", bytes("state=") + [0x80, 0xC3, 0x28, 0xFE, 0xFF]),
+        ("a 7 KB state token", bytes("code=c0de&state=") + longState),
+        ("no query at all", []),
+    ]
+
+    /// Paths that must never produce a redirect. Each one carries a query, to see that none of it is echoed.
+    static let badPaths: [(label: String, target: String)] = [
+        ("encoded slash", "/oauth_callback/ou%2fra?code=1"),
+        ("encoded LF trying to add a header", "/oauth_callback/oura%0aX-Injected:%20yes?code=1"),
+        ("encoded CR trying to add a header", "/oauth_callback/oura%0dX-Injected:%20yes?code=1"),
+        ("encoded CR LF trying to add a header", "/oauth_callback/oura%0d%0aX-Injected:%20yes?code=1"),
+        ("encoded question mark", "/oauth_callback/oura%3fcode=1"),
+        ("upper case", "/oauth_callback/OURA?code=1"),
+        ("missing provider", "/oauth_callback/?code=1"),
+        ("missing provider and slash", "/oauth_callback?code=1"),
+        ("trailing slash", "/oauth_callback/oura/?code=1"),
+        ("a second segment", "/oauth_callback/oura/x?code=1"),
+        ("65 characters", "/oauth_callback/" + String(repeating: "a", count: 65) + "?code=1"),
+    ]
+
+    /// Header fields a server or the program may send with an answer. Anything else came from the request.
+    static let expectedHeaderNames: Set<String> = [
+        "date", "server", "connection", "content-length", "content-type", "transfer-encoding", "location",
+        "cache-control", "referrer-policy", "x-content-type-options",
+    ]
+
+    /// The 307 to exactly `location`, with the fields that keep the code out of caches and referrers.
+    static func expectRedirect(
+        _ response: HTTPResponse, to location: [UInt8], _ comment: String,
+        sourceLocation: SourceLocation = #_sourceLocation
+    ) {
+        #expect(response.statusLine == "HTTP/1.1 307 Temporary Redirect", "\(comment)\n\(response)",
+            sourceLocation: sourceLocation)
+        #expect(response.values(of: "Location") == [location], "\(comment)", sourceLocation: sourceLocation)
+        #expect(response.value(of: "Cache-Control") == bytes("no-store"), "\(comment)", sourceLocation: sourceLocation)
+        #expect(response.value(of: "Referrer-Policy") == bytes("no-referrer"), "\(comment)",
+            sourceLocation: sourceLocation)
+        #expect(response.bodyIsEmpty, "\(comment)", sourceLocation: sourceLocation)
+        expectOnlyExpectedHeaders(response, comment, sourceLocation: sourceLocation)
+    }
+
+    /// A 4xx, no Location, and no header field the request could have put there.
+    static func expectRefusal(
+        _ response: HTTPResponse, _ comment: String, sourceLocation: SourceLocation = #_sourceLocation
+    ) {
+        #expect((400..<500).contains(response.status), "\(comment)\n\(response)", sourceLocation: sourceLocation)
+        #expect(response.value(of: "Location") == nil, "\(comment)", sourceLocation: sourceLocation)
+        expectOnlyExpectedHeaders(response, comment, sourceLocation: sourceLocation)
+    }
+
+    static func expectOnlyExpectedHeaders(
+        _ response: HTTPResponse, _ comment: String, sourceLocation: SourceLocation = #_sourceLocation
+    ) {
+        let unexpected = response.headerNames.filter { !expectedHeaderNames.contains($0) }
+        #expect(unexpected.isEmpty, "\(comment): unexpected header fields \(unexpected)", sourceLocation: sourceLocation)
+        #expect(!response.headers.contains { String(decoding: $0.value, as: UTF8.self).contains("X-Injected") },
+            "\(comment)", sourceLocation: sourceLocation)
+    }
+
+    /// Every tricky query through GET, HEAD and POST with a form body.
+    static func expectExactRedirects(port: UInt16, prefix: String = "/oauth_callback/oura") throws {
+        for (label, query) in queries {
+            let target = bytes(prefix) + (query.isEmpty ? [] : bytes("?") + query)
+            let location = bytes(production + "oura") + (query.isEmpty ? [] : bytes("?") + query)
+            for method in ["GET", "HEAD", "POST"] {
+                let body = method == "POST" ? bytes("code=in-the-body&state=") + longState.prefix(100) : nil
+                let response = try HTTPClient.exchange(HTTPClient.request(method, target, body: body), port: port)
+                expectRedirect(response, to: location, "\(method) with \(label)")
+            }
+        }
+    }
+
+    static func expectRefusals(port: UInt16) throws {
+        for (label, target) in badPaths {
+            let response = try HTTPClient.exchange(HTTPClient.request("GET", bytes(target)), port: port)
+            expectRefusal(response, label)
+        }
+    }
+
+    /// `/sandbox/oauth_callback/` and `/oauth_callback/` on one server reach two targets.
+    static func expectPerRequestTargets(port: UInt16) throws {
+        for _ in 0..<2 {
+            let sandboxAnswer = try HTTPClient.exchange(
+                HTTPClient.request("GET", bytes("/sandbox/oauth_callback/oura?code=s1&state=t")), port: port)
+            expectRedirect(sandboxAnswer, to: bytes(sandbox + "oura?code=s1&state=t"), "the sandbox path")
+            let productionAnswer = try HTTPClient.exchange(
+                HTTPClient.request("GET", bytes("/oauth_callback/fitbit?code=p1&state=t")), port: port)
+            expectRedirect(productionAnswer, to: bytes(production + "fitbit?code=p1&state=t"), "the production path")
+        }
+    }
+
+    /// A sentinel code and state for log checks.
+    static let secretTarget = bytes("/oauth_callback/oura?code=SECRETCODE&state=SECRETSTATE")
+
+    /// Waits for `file` to hold `text` (servers write their logs after the answer went out).
+    static func waitForFile(_ file: String, toContain text: String, timeout: Double = 5) -> Bool {
+        let deadline = Date().addingTimeInterval(timeout)
+        while !readText(file).contains(text) {
+            if Date() > deadline { return false }
+            usleep(20_000)
+        }
+        return true
+    }
+}
