@@ -192,6 +192,8 @@ public enum TargetError: Error, Equatable, Sendable {
     case strayBrace
     /// A space, a control byte, a non-ASCII byte or another byte that a URL path cannot hold raw.
     case invalidCharacter
+    /// A preset where only a URL will do (`OAUTH_FORWARD_FALLBACK`).
+    case presetAsFallback
 
     public var problem: String {
         switch self {
@@ -207,6 +209,7 @@ public enum TargetError: Error, Equatable, Sendable {
         case .placeholderOutsidePath: "holds {provider} outside the path"
         case .strayBrace: "holds a brace that is not part of {provider}"
         case .invalidCharacter: "holds a byte that a URL path cannot carry raw"
+        case .presetAsFallback: "is a preset, not a URL"
         }
     }
 }

@@ -46,24 +46,45 @@ public enum Forwarder {
     ) -> ForwardOutcome {
         var log = RequestLog(request: request)
         if case .success(let configuration) = configuration {
-            log.target = configuration.target.logName
+            log.target = configuration.targetLogName
         }
         let response: CGIResponse
         do throws(Rejection) {
-            response = .redirect(to: try forward(request, configuration: configuration))
+            let decision = try forward(request, configuration: configuration)
+            log.target = decision.target
+            log.route = decision.route
+            log.state = decision.state
+            response = .redirect(to: decision.location)
         } catch {
             log.reason = error.logReason
+            if case .stateNotJunction(let why) = error {
+                log.route = "rejected"
+                log.state = why.rawValue
+            } else if error == .duplicateState {
+                log.route = "rejected"
+                log.state = "duplicate"
+            }
             response = error.response
         }
         log.status = response.status.rawValue
         return ForwardOutcome(response: response, log: log)
     }
 
+    /// Where a forwarded request goes, and what its log line says about the choice.
+    struct Decision {
+        var location: [UInt8]
+        var target: String
+        /// In `auto` mode: `aud_match` or `fallback`.
+        var route: String? = nil
+        /// In `auto` mode, when the state was not a Junction token of an allowed environment: why not.
+        var state: String? = nil
+    }
+
     /// The checks, in order: the server's setup, the deployment's configuration, then the request itself.
     static func forward(
         _ request: CGIRequest,
         configuration result: Result<Configuration, ConfigurationError>
-    ) throws(Rejection) -> [UInt8] {
+    ) throws(Rejection) -> Decision {
         if let role = request.role, !role.elementsEqual("RESPONDER".utf8) {
             throw .unsupportedRole
         }
@@ -85,7 +106,25 @@ public enum Forwarder {
         if request.query.contains(where: { $0 < 0x20 || $0 == 0x7F }) {
             throw .controlByteInQuery
         }
-        return configuration.target.location(provider: provider, query: request.query)
+        switch configuration.route {
+        case .fixed(let target):
+            return Decision(location: target.location(provider: provider, query: request.query), target: target.logName)
+        case .byState(let environments, let fallback):
+            switch StateToken.find(in: request.query, allowed: environments) {
+            case .duplicate:
+                throw .duplicateState
+            case .junction(let environment):
+                let target = ForwardTarget(environment)
+                return Decision(
+                    location: target.location(provider: provider, query: request.query), target: target.logName,
+                    route: "aud_match")
+            case .other(let why):
+                guard let fallback else { throw .stateNotJunction(why) }
+                return Decision(
+                    location: fallback.location(provider: provider, query: request.query), target: fallback.logName,
+                    route: "fallback", state: why.rawValue)
+            }
+        }
     }
 
     static let forwardedMethods = ["GET", "HEAD", "POST"]

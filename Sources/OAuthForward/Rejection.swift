@@ -13,13 +13,17 @@ public enum Rejection: Error, Equatable, Sendable {
     case providerNotAllowed
     /// A control byte (0x00-0x1F, 0x7F) in the query.
     case controlByteInQuery
+    /// `auto` mode: more than one `state` parameter, whatever the fallback.
+    case duplicateState
+    /// `auto` mode without a fallback: the state is not a Junction token of an allowed environment.
+    case stateNotJunction(StateToken.NotJunction)
 
     public var status: HTTPStatus {
         switch self {
         case .unsupportedRole, .misconfigured: .internalServerError
         case .methodNotAllowed: .methodNotAllowed
         case .invalidProvider, .providerNotAllowed: .notFound
-        case .controlByteInQuery: .badRequest
+        case .controlByteInQuery, .duplicateState, .stateNotJunction: .badRequest
         }
     }
 
@@ -31,6 +35,8 @@ public enum Rejection: Error, Equatable, Sendable {
         case .invalidProvider: "path is not /{provider} with provider of 1 to 64 [a-z0-9_]"
         case .providerNotAllowed: "provider not in \(ProviderAllowlist.variable)"
         case .controlByteInQuery: "control byte in query"
+        case .duplicateState: "more than one state parameter"
+        case .stateNotJunction: "state is not a Junction token for an allowed environment"
         }
     }
 
@@ -42,6 +48,9 @@ public enum Rejection: Error, Equatable, Sendable {
             .error(status, text: "Method not allowed.", extraFields: [HeaderField("Allow", "GET, HEAD, POST")])
         case .invalidProvider, .providerNotAllowed: .error(status, text: "Unknown OAuth callback.")
         case .controlByteInQuery: .error(status, text: "Malformed OAuth callback.")
+        case .duplicateState: .error(status, text: "Malformed OAuth callback: more than one state parameter.")
+        case .stateNotJunction:
+            .error(status, text: "The state is not a Junction token for an allowed environment.")
         }
     }
 }

@@ -9,6 +9,10 @@ public struct RequestLog: Equatable, Sendable {
     public var target: String?
     public var queryLength: Int
     public var reason: String?
+    /// `auto` mode only: `aud_match`, `fallback` or `rejected`.
+    public var route: String?
+    /// `auto` mode only, when the state did not match: a fixed code such as `foreign_aud`. Never the token.
+    public var state: String?
     let isHead: Bool
 
     init(request: CGIRequest) {
@@ -30,6 +34,12 @@ public struct RequestLog: Equatable, Sendable {
     public var line: String {
         var line = "app=oauth-forward-cgi method=\(method) provider=\(provider ?? "-") status=\(status)"
         line += " target=\(Self.quotedIfNeeded(target ?? "-")) query_bytes=\(queryLength)"
+        if let route {
+            line += " route=\(route)"
+        }
+        if let state {
+            line += " state=\(state)"
+        }
         if let reason {
             line += " reason=\(Self.quotedIfNeeded(reason))"
         }

@@ -11,11 +11,7 @@ enum CGIServer {
         signal(SIGPIPE, SIG_IGN)
         let lookup = ProcessIO.environment
         let request = RequestVariables.request(from: lookup)
-        let values = RequestVariables.configurationValues(from: lookup)
-        let configuration = Result { () throws(ConfigurationError) in
-            try Configuration(target: values.target, providers: values.providers)
-        }
-        let outcome = Forwarder.respond(to: request, configuration: configuration)
+        let outcome = Forwarder.respond(to: request, configuration: ConfigurationValues(lookup).configuration())
 
         // Drain the body first: mod_cgid can reset an answer whose program exits with the body unread.
         ProcessIO.discard(

@@ -28,40 +28,45 @@ struct OAuthForwardCommand: ParsableCommand {
     )
 }
 
-/// The process-level forms of the two variables; flags win over the environment.
+/// The process-level forms of the variables; flags win over the environment.
 struct TargetOptions: ParsableArguments {
-    @Option(help: "Where to forward: a preset or an https:// URL template. Overrides OAUTH_FORWARD_TARGET.")
+    @Option(help: "Where to forward: a preset, auto, or an https:// URL template. Overrides OAUTH_FORWARD_TARGET.")
     var target: String?
 
     @Option(help: "Comma-separated providers to forward. Overrides OAUTH_FORWARD_PROVIDERS.")
     var providers: String?
 
-    var targetValue: (value: [UInt8]?, source: String) {
-        if let target { return (Array(target.utf8), "--target") }
-        if let value = ProcessIO.environment(ForwardTarget.variable) { return (value, ForwardTarget.variable) }
-        return (nil, "unset")
+    @Option(help: "With --target auto: the environments to forward to. Overrides OAUTH_FORWARD_ENVIRONMENTS.")
+    var environments: String?
+
+    @Option(help: "With --target auto: where other callbacks go. Overrides OAUTH_FORWARD_FALLBACK.")
+    var fallback: String?
+
+    private var flags: [(variable: String, flag: String, value: String?)] {
+        [
+            (ForwardTarget.variable, "--target", target), (ProviderAllowlist.variable, "--providers", providers),
+            (Configuration.environmentsVariable, "--environments", environments),
+            (Configuration.fallbackVariable, "--fallback", fallback),
+        ]
     }
 
-    var providersValue: (value: [UInt8]?, source: String) {
-        if let providers { return (Array(providers.utf8), "--providers") }
-        if let value = ProcessIO.environment(ProviderAllowlist.variable) {
-            return (value, ProviderAllowlist.variable)
+    /// Each variable's value and where it came from: a flag, the environment, or nowhere.
+    func sources() -> [(variable: String, value: [UInt8]?, source: String)] {
+        flags.map { variable, flag, value in
+            if let value { return (variable, Array(value.utf8), flag) }
+            if let value = ProcessIO.environment(variable) { return (variable, value, "environment") }
+            return (variable, nil, "unset")
         }
-        return (nil, "unset")
     }
 
-    func configuration() -> Result<Configuration, ConfigurationError> {
-        let target = targetValue.value
-        let providers = providersValue.value
-        return Result { () throws(ConfigurationError) in try Configuration(target: target, providers: providers) }
+    var values: ConfigurationValues {
+        let found = Dictionary(uniqueKeysWithValues: sources().map { ($0.variable, $0.value) })
+        return ConfigurationValues { found[$0] ?? nil }
     }
 
     /// What the workers get in their environment, so flags reach them as process-level values.
     var workerEnvironment: [(String, String)] {
-        var environment: [(String, String)] = []
-        if let target { environment.append((ForwardTarget.variable, target)) }
-        if let providers { environment.append((ProviderAllowlist.variable, providers)) }
-        return environment
+        flags.compactMap { variable, _, value in value.map { (variable, $0) } }
     }
 }
 
@@ -112,9 +117,9 @@ struct Serve: ParsableCommand {
     func run() throws {
         // A configuration that cannot be right stops the daemon before it accepts anything. An unset target
         // is allowed: the web server may send it with each request (fastcgi_param, SetEnv).
-        switch targetOptions.configuration() {
+        switch targetOptions.values.configuration() {
         case .success(let configuration):
-            Log.event("config", "target=\(RequestLog.quotedIfNeeded(configuration.target.logName))")
+            Log.event("config", "target=\(RequestLog.quotedIfNeeded(configuration.targetLogName))")
         case .failure(.target(.unset)):
             Log.event(
                 "config",
@@ -186,15 +191,22 @@ struct Check: ParsableCommand {
     @OptionGroup var targetOptions: TargetOptions
 
     func run() throws {
-        let target = targetOptions.targetValue
-        let providers = targetOptions.providersValue
         var report = ""
-        switch targetOptions.configuration() {
+        for (variable, value, source) in targetOptions.sources() {
+            report += "\(variable): " + (value.map { String(decoding: $0, as: UTF8.self) } ?? "-") + " (\(source))\n"
+        }
+        switch targetOptions.values.configuration() {
         case .success(let configuration):
-            report += "target: \(configuration.target.logName) (from \(target.source))\n"
+            switch configuration.route {
+            case .fixed(let target):
+                report += "route: always \(target.logName)\n"
+            case .byState(let environments, let fallback):
+                report += "route: by the state token's aud, to "
+                    + environments.map(\.presetName).joined(separator: ", ")
+                    + "; other callbacks " + (fallback.map { "to \($0.logName)" } ?? "answer 400") + "\n"
+            }
             report += "providers: "
-                + (configuration.allowlist.map { $0.providers.map(\.name).joined(separator: ",") } ?? "any")
-                + " (from \(providers.source))\n"
+                + (configuration.allowlist.map { $0.providers.map(\.name).joined(separator: ",") } ?? "any") + "\n"
         case .failure(let error):
             report += "configuration error: \(error.message)\n"
         }
@@ -204,7 +216,7 @@ struct Check: ParsableCommand {
             method: Array(method.utf8),
             pathInfo: Array(bytes[..<(split ?? bytes.endIndex)]),
             query: split.map { Array(bytes[($0 + 1)...]) } ?? [])
-        let outcome = Forwarder.respond(to: cgiRequest, configuration: targetOptions.configuration())
+        let outcome = Forwarder.respond(to: cgiRequest, configuration: targetOptions.values.configuration())
         report += "\n" + String(decoding: outcome.responseBytes, as: UTF8.self).replacingCRLF() + "\n"
         report += "log: " + outcome.log.line
         ProcessIO.writeAll(report, to: 1)

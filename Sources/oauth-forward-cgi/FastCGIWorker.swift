@@ -25,7 +25,7 @@ final class FastCGIWorker: @unchecked Sendable {
 
     let listenFD: Int32
     let settings: Settings
-    private let processValues: (target: [UInt8]?, providers: [UInt8]?)
+    private let processValues: ConfigurationValues
     private let processConfiguration: Result<Configuration, ConfigurationError>
     /// Per thread, the kept-alive connection it is waiting on for a next request, or -1.
     private let idleConnections: Guarded<[Int32]>
@@ -35,11 +35,8 @@ final class FastCGIWorker: @unchecked Sendable {
         self.listenFD = listenFD
         self.settings = settings
         // Read once: a request's own parameters win over these, variable by variable.
-        processValues = RequestVariables.configurationValues(from: ProcessIO.environment)
-        let values = processValues
-        processConfiguration = Result { () throws(ConfigurationError) in
-            try Configuration(target: values.target, providers: values.providers)
-        }
+        processValues = ConfigurationValues(ProcessIO.environment)
+        processConfiguration = processValues.configuration()
         idleConnections = Guarded([Int32](repeating: -1, count: settings.threads))
     }
 
@@ -162,19 +159,9 @@ final class FastCGIWorker: @unchecked Sendable {
             FCGX_GetParam(name, envp).map { ProcessIO.bytes(ofCString: $0) }
         }
         let cgiRequest = RequestVariables.request(from: lookup)
-        let requestValues = RequestVariables.configurationValues(from: lookup)
-        let configuration: Result<Configuration, ConfigurationError>
-        if requestValues.target == nil && requestValues.providers == nil {
-            configuration = processConfiguration
-        } else {
-            let processValues = processValues
-            configuration = Result { () throws(ConfigurationError) in
-                try Configuration(
-                    target: requestValues.target ?? processValues.target,
-                    providers: requestValues.providers ?? processValues.providers
-                )
-            }
-        }
+        let requestValues = ConfigurationValues(lookup)
+        let configuration =
+            requestValues.isEmpty ? processConfiguration : requestValues.overriding(processValues).configuration()
         let outcome = Forwarder.respond(to: cgiRequest, configuration: configuration)
 
         discardBody(of: request)

@@ -15,10 +15,6 @@ enum RequestVariables {
         )
     }
 
-    static func configurationValues(from lookup: (String) -> [UInt8]?) -> (target: [UInt8]?, providers: [UInt8]?) {
-        (lookup(ForwardTarget.variable), lookup(ProviderAllowlist.variable))
-    }
-
     /// `CONTENT_LENGTH` as a byte count; 0 when unset or not a plain decimal number.
     static func contentLength(from lookup: (String) -> [UInt8]?) -> Int {
         guard let digits = lookup("CONTENT_LENGTH"), !digits.isEmpty, digits.count <= 18,

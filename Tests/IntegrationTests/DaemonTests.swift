@@ -222,15 +222,16 @@ import Glibc
             Binary.path, ["check", "--target", "sandbox-us", "--providers", "oura", "/oura?code=a%2Bb&state=x"],
             environment: [])
         #expect(check.status == 0)
-        #expect(check.stdoutText.contains("target: sandbox-us (from --target)"))
-        #expect(check.stdoutText.contains("providers: oura (from --providers)"))
+        #expect(check.stdoutText.contains("OAUTH_FORWARD_TARGET: sandbox-us (--target)\n"))
+        #expect(check.stdoutText.contains("OAUTH_FORWARD_PROVIDERS: oura (--providers)\n"))
+        #expect(check.stdoutText.contains("route: always sandbox-us\n"))
         #expect(check.stdoutText.contains(
             "Location: https://api.sandbox.us.junction.com/v2/link/connect/oura?code=a%2Bb&state=x\n"))
 
         let refused = try ChildProcess.run(Binary.path, ["check", "/Oura?code=1"],
             environment: [("OAUTH_FORWARD_TARGET", bytes("production-eu"))])
         #expect(refused.status == 1)
-        #expect(refused.stdoutText.contains("target: production-eu (from OAUTH_FORWARD_TARGET)"))
+        #expect(refused.stdoutText.contains("OAUTH_FORWARD_TARGET: production-eu (environment)\n"))
         #expect(refused.stdoutText.contains("Status: 404 Not Found"))
     }
 }

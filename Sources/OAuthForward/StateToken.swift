@@ -1,0 +1,133 @@
+/// Decides where a callback goes in `auto` mode, from the `state` parameter alone.
+///
+/// Junction's Link Token, carried as `state`, is a JWT whose unverified `aud` claim is the Link API base URL of
+/// its environment (Junction's "Sharing Credentials" guide; shared/reference/junction-state-token.md). Everything
+/// here reads copies: the bytes forwarded are the query as received.
+public enum StateToken {
+    /// What the `state` parameter says.
+    public enum Finding: Equatable, Sendable {
+        /// A Junction token of this environment.
+        case junction(JunctionEnvironment)
+        /// Not a Junction token of an allowed environment; `why` is a fixed code for the log.
+        case other(why: NotJunction)
+        /// More than one `state`: two parties could read different ones, so nobody gets it.
+        case duplicate
+    }
+
+    public enum NotJunction: String, Equatable, Sendable {
+        case noState = "no_state"
+        case notAJWT = "not_a_jwt"
+        case badBase64 = "bad_base64"
+        case badJSON = "bad_json"
+        case noAudience = "no_aud"
+        case foreignAudience = "foreign_aud"
+        case environmentNotAllowed = "environment_not_allowed"
+    }
+
+    public static func find(in query: [UInt8], allowed: [JunctionEnvironment]) -> Finding {
+        var state: ArraySlice<UInt8>? = nil
+        for parameter in query.split(separator: UInt8(ascii: "&"), omittingEmptySubsequences: true) {
+            let equals = parameter.firstIndex(of: UInt8(ascii: "="))
+            let name = parameter[..<(equals ?? parameter.endIndex)]
+            guard percentDecoded(name)?.elementsEqual("state".utf8) == true else { continue }
+            if state != nil { return .duplicate }
+            state = equals.map { parameter[($0 + 1)...] } ?? []
+        }
+        guard let state else { return .other(why: .noState) }
+        guard let token = percentDecoded(state) else { return .other(why: .notAJWT) }
+        let parts = token.split(separator: UInt8(ascii: "."), omittingEmptySubsequences: false)
+        guard parts.count == 3, !parts[0].isEmpty, !parts[1].isEmpty else { return .other(why: .notAJWT) }
+        guard let payload = base64URLDecoded(parts[1]) else { return .other(why: .badBase64) }
+        let audience: [UInt8]
+        switch JSONAudience.read(payload) {
+        case .malformed: return .other(why: .badJSON)
+        case .noAudience: return .other(why: .noAudience)
+        case .audience(let value): audience = value
+        }
+        guard let environment = JunctionEnvironment.allCases.first(where: { $0.linkAudiences.contains(audience) })
+        else { return .other(why: .foreignAudience) }
+        return allowed.contains(environment) ? .junction(environment) : .other(why: .environmentNotAllowed)
+    }
+
+    /// Form decoding for reading: `%XX` to its byte and `+` to a space. Nil for a broken `%` escape.
+    static func percentDecoded(_ bytes: some Collection<UInt8>) -> [UInt8]? {
+        var decoded: [UInt8] = []
+        decoded.reserveCapacity(bytes.count)
+        var iterator = bytes.makeIterator()
+        while let byte = iterator.next() {
+            switch byte {
+            case UInt8(ascii: "%"):
+                guard let high = iterator.next().flatMap(hexValue), let low = iterator.next().flatMap(hexValue)
+                else { return nil }
+                decoded.append(high << 4 | low)
+            case UInt8(ascii: "+"):
+                decoded.append(UInt8(ascii: " "))
+            default:
+                decoded.append(byte)
+            }
+        }
+        return decoded
+    }
+
+    private static func hexValue(_ byte: UInt8) -> UInt8? {
+        switch byte {
+        case UInt8(ascii: "0")...UInt8(ascii: "9"): byte - UInt8(ascii: "0")
+        case UInt8(ascii: "a")...UInt8(ascii: "f"): byte - UInt8(ascii: "a") + 10
+        case UInt8(ascii: "A")...UInt8(ascii: "F"): byte - UInt8(ascii: "A") + 10
+        default: nil
+        }
+    }
+
+    /// base64url (RFC 4648 section 5), padding optional. Nil for any other byte, misplaced padding, an impossible
+    /// length, or stray bits in the last character.
+    static func base64URLDecoded(_ text: some Collection<UInt8>) -> [UInt8]? {
+        var body = Array(text)
+        var padding = 0
+        while body.last == UInt8(ascii: "=") {
+            body.removeLast()
+            padding += 1
+        }
+        guard padding == 0 || (padding <= 2 && (body.count + padding) % 4 == 0), body.count % 4 != 1 else {
+            return nil
+        }
+        var decoded: [UInt8] = []
+        decoded.reserveCapacity(body.count * 3 / 4)
+        var buffer: UInt32 = 0
+        var bits = 0
+        for byte in body {
+            let value: UInt32
+            switch byte {
+            case UInt8(ascii: "A")...UInt8(ascii: "Z"): value = UInt32(byte - UInt8(ascii: "A"))
+            case UInt8(ascii: "a")...UInt8(ascii: "z"): value = UInt32(byte - UInt8(ascii: "a")) + 26
+            case UInt8(ascii: "0")...UInt8(ascii: "9"): value = UInt32(byte - UInt8(ascii: "0")) + 52
+            case UInt8(ascii: "-"): value = 62
+            case UInt8(ascii: "_"): value = 63
+            default: return nil
+            }
+            buffer = buffer << 6 | value
+            bits += 6
+            if bits >= 8 {
+                bits -= 8
+                decoded.append(UInt8(truncatingIfNeeded: buffer >> UInt32(bits)))
+            }
+        }
+        // The leftover bits of a shortened last group must be zero in a canonical encoding.
+        guard buffer & ((1 << UInt32(bits)) - 1) == 0 else { return nil }
+        return decoded
+    }
+}
+
+extension JunctionEnvironment {
+    /// The Link API base URLs a token of this environment carries as `aud`: the current junction.com host and
+    /// the legacy tryvital.io host, which Junction still supports.
+    public var linkAudiences: [[UInt8]] {
+        let legacyHost =
+            switch self {
+            case .productionUS: "api.tryvital.io"
+            case .productionEU: "api.eu.tryvital.io"
+            case .sandboxUS: "api.sandbox.tryvital.io"
+            case .sandboxEU: "api.sandbox.eu.tryvital.io"
+            }
+        return [Array("https://\(host)/v2/link".utf8), Array("https://\(legacyHost)/v2/link".utf8)]
+    }
+}
