@@ -33,7 +33,7 @@ final class NginxSetup {
                 self.port = port
                 self.nginx = nginx
                 break
-            } catch where attempt < 3 && readText(directory + "/logs/error.log").contains("Address already in use") {
+            } catch where attempt < 3 && "\(error)".contains("Address already in use") {
                 continue
             }
         }
@@ -68,7 +68,8 @@ final class NginxSetup {
         let setup = try NginxSetup()
         try Callbacks.expectRefusals(port: setup.port)
         // nginx refuses an encoded NUL itself, before the program sees anything.
-        let nul = try HTTPClient.exchange(HTTPClient.request("GET", bytes("/oauth_callback/oura%00?c=1")), port: setup.port)
+        let nul = try HTTPClient.exchange(
+            HTTPClient.request("GET", bytes("/oauth_callback/oura%00?c=1")), port: setup.port)
         #expect(nul.status == 400)
         Callbacks.expectRefusal(nul, "encoded NUL")
     }

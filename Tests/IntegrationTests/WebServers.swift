@@ -51,9 +51,16 @@ final class ServerProcess {
         let deadline = Date().addingTimeInterval(timeout)
         while !HTTPClient.isListening(port: port) {
             guard isRunning, Date() < deadline else {
-                throw ChildProcessError.timedOut("\(name) on port \(port): \(process.stderr.count > 0 ? String(decoding: process.stderr, as: UTF8.self) : "") \(diagnostics())")
+                let output = String(decoding: process.stderr, as: UTF8.self)
+                throw ChildProcessError.timedOut("\(name) on port \(port): \(output) \(diagnostics())")
             }
             usleep(20_000)
+        }
+        // Listening, but maybe someone else: a server that lost the race for the port exits at once.
+        usleep(50_000)
+        guard isRunning else {
+            let output = String(decoding: process.stderr, as: UTF8.self)
+            throw ChildProcessError.timedOut("\(name) on port \(port) exited: \(output) \(diagnostics())")
         }
     }
 
@@ -87,7 +94,7 @@ final class SocketProgram {
         let deadline = Date().addingTimeInterval(10)
         while (try? FastCGIConnection(unixPath: socketPath)) == nil {
             guard server.isRunning, Date() < deadline else {
-                throw ChildProcessError.timedOut("spawn-fcgi: \(String(decoding: server.process.stderr, as: UTF8.self))")
+                throw ChildProcessError.timedOut("spawn-fcgi: \(log)")
             }
             usleep(10_000)
         }
@@ -180,7 +187,8 @@ enum Callbacks {
         _ response: HTTPResponse, _ comment: String, sourceLocation: SourceLocation = #_sourceLocation
     ) {
         let unexpected = response.headerNames.filter { !expectedHeaderNames.contains($0) }
-        #expect(unexpected.isEmpty, "\(comment): unexpected header fields \(unexpected)", sourceLocation: sourceLocation)
+        #expect(
+            unexpected.isEmpty, "\(comment): unexpected header fields \(unexpected)", sourceLocation: sourceLocation)
         #expect(!response.headers.contains { String(decoding: $0.value, as: UTF8.self).contains("X-Injected") },
             "\(comment)", sourceLocation: sourceLocation)
     }
