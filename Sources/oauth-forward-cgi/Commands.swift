@@ -231,8 +231,12 @@ struct Worker: ParsableCommand {
     @Option var threads: Int
     @Option var idleTimeoutMs: Int
     @Option var graceMs: Int
+    /// The supervisor's pid, passed rather than read with getppid(): a supervisor killed while the worker starts
+    /// would otherwise leave it watching pid 1, serving on as an orphan.
+    @Option var supervisor: Int32
 
     func run() throws {
+        guard getppid() == supervisor else { throw ExitCode(0) }
         guard Listener.isListeningSocket(0) else {
             throw ValidationError("worker: fd 0 is not a listening socket; start the daemon with serve")
         }
@@ -240,7 +244,7 @@ struct Worker: ParsableCommand {
             listenFD: 0,
             settings: .init(
                 threads: threads, idleTimeoutMilliseconds: idleTimeoutMs, graceMilliseconds: graceMs,
-                supervisor: getppid()))
+                supervisor: supervisor))
         throw ExitCode(worker.run())
     }
 }

@@ -111,6 +111,7 @@ struct Supervisor {
             "--threads", String(workerSettings.threads),
             "--idle-timeout-ms", String(workerSettings.idleTimeoutMilliseconds),
             "--grace-ms", String(workerSettings.graceMilliseconds),
+            "--supervisor", String(getpid()),
         ]
         var environmentEntries: [String] = []
         var index = 0

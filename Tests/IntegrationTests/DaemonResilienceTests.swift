@@ -146,6 +146,31 @@ import Glibc
         #expect(Date().timeIntervalSince(start) < 3)
     }
 
+    /// Workers never outlive their supervisor, even one killed while they are still starting.
+    @Test(arguments: [0, 300_000])
+    func workersExitWhenTheSupervisorIsKilled(delay: UInt32) throws {
+        let daemon = try Daemon(["--workers", "4", "--threads", "2"])
+        usleep(delay)
+        let supervisor = daemon.process.pid
+        daemon.process.send(SIGKILL)
+        _ = daemon.process.wait(timeout: 5)
+        let deadline = Date().addingTimeInterval(5)
+        while !Self.workers(of: supervisor).isEmpty && Date() < deadline { usleep(20_000) }
+        #expect(Self.workers(of: supervisor).isEmpty)
+    }
+
+    /// Worker processes, by the supervisor pid on their command line: after it dies they belong to init.
+    static func workers(of supervisor: pid_t) -> [pid_t] {
+        let entries = (try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? []
+        return entries.compactMap { entry in
+            guard let pid = pid_t(entry),
+                let commandLine = try? Data(contentsOf: URL(fileURLWithPath: "/proc/\(entry)/cmdline"))
+            else { return nil }
+            let words = commandLine.split(separator: 0).map { String(decoding: $0, as: UTF8.self) }
+            return words.contains("worker") && words.contains("\(supervisor)") ? pid : nil
+        }
+    }
+
     /// A client that vanishes before its answer is written costs a log line, not the worker.
     @Test func vanishedClientIsLoggedAndSurvived() throws {
         let daemon = try Daemon(["--workers", "1", "--threads", "1"])
