@@ -6,25 +6,25 @@ import Glibc
 #endif
 
 /// Debian's nginx on a loopback port with nginx.conf.example as shipped (scripts/render-nginx changes only the
-/// port, the socket and the log paths), the program behind it under spawn-fcgi.
+/// port, the socket and the log paths), the program behind it as the daemon, as the example says to run it.
 final class NginxSetup {
     let directory: String
     let port: UInt16
     let program: SocketProgram
     let nginx: ServerProcess
 
-    init() throws {
+    init(nginxWorkers: Int = 1, daemon: [String] = ["serve", "--workers", "2", "--threads", "8"]) throws {
         try requireTool("/usr/sbin/nginx", package: "nginx")
         let directory = try makeServerDirectory("nginx")
         self.directory = directory
         let binary = try installBinary(in: directory)
-        program = try SocketProgram(directory: directory, binary: binary)
+        program = try SocketProgram(directory: directory, binary: binary, arguments: daemon)
         // Another test may take the port between the probe and nginx's bind: try again with a new one.
         var attempt = 0
         while true {
             attempt += 1
             let port = try HTTPClient.freeLoopbackPort()
-            try runScript("render-nginx", [directory, String(port), program.socketPath])
+            try runScript("render-nginx", [directory, String(port), program.socketPath, String(nginxWorkers)])
             let nginx = try ServerProcess(
                 "nginx", "/usr/sbin/nginx",
                 ["-p", directory, "-c", directory + "/nginx.conf", "-e", directory + "/logs/startup.log"])

@@ -80,17 +80,20 @@ final class ServerProcess {
 }
 
 /// oauth-forward-cgi under spawn-fcgi on a unix socket that the web server's workers (www-data) can reach: the
-/// socket group www-data, mode 0660, the program itself as nobody, as the examples tell users to run it.
+/// socket group www-data, mode 0660, the program itself as nobody, as the examples tell users to run it. With
+/// `arguments` (`serve ...`) it is the daemon, serving the socket spawn-fcgi hands it on fd 0.
 final class SocketProgram {
     let socketPath: String
     let server: ServerProcess
 
-    init(directory: String, binary: String, environment: [(String, [UInt8])] = []) throws {
+    init(
+        directory: String, binary: String, arguments: [String] = [], environment: [(String, [UInt8])] = []
+    ) throws {
         try requireTool("/usr/bin/spawn-fcgi", package: "spawn-fcgi")
         socketPath = directory + "/oauth-forward-cgi.sock"
         let owner = runsAsRoot ? ["-u", "nobody", "-g", "nogroup", "-G", "www-data"] : []
         server = try ServerProcess(
-            "spawn-fcgi", "/usr/bin/spawn-fcgi", ["-n", "-s", socketPath, "-M", "0660"] + owner + ["--", binary])
+            "spawn-fcgi", "/usr/bin/spawn-fcgi", ["-n", "-s", socketPath, "-M", "0660"] + owner + ["--", binary] + arguments)
         let deadline = Date().addingTimeInterval(10)
         while (try? FastCGIConnection(unixPath: socketPath)) == nil {
             guard server.isRunning, Date() < deadline else {
