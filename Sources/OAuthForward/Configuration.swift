@@ -154,9 +154,27 @@ public struct ConfigurationValues: Equatable, Sendable {
             environments: environments ?? base.environments, fallback: fallback ?? base.fallback)
     }
 
-    public func configuration() -> Result<Configuration, ConfigurationError> {
-        Result { () throws(ConfigurationError) in
+    public func configuration() -> ConfigurationResult {
+        ConfigurationResult { () throws(ConfigurationError) in
             try Configuration(target: target, providers: providers, environments: environments, fallback: fallback)
+        }
+    }
+}
+
+/// A configuration, or why there is none.
+///
+/// Not the standard library's `Result`: that type is resilient, so using it makes the runtime build its metadata
+/// and check `Failure: Error` against every conformance record in the binary. Measured with callgrind on the
+/// static release binary, that one lookup cost about 140,000 instructions, over a third of a CGI request.
+public enum ConfigurationResult: Equatable, Sendable {
+    case success(Configuration)
+    case failure(ConfigurationError)
+
+    public init(_ body: () throws(ConfigurationError) -> Configuration) {
+        do {
+            self = .success(try body())
+        } catch {
+            self = .failure(error)
         }
     }
 }

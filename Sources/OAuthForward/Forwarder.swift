@@ -42,7 +42,7 @@ public struct ForwardOutcome: Equatable, Sendable {
 public enum Forwarder {
     public static func respond(
         to request: CGIRequest,
-        configuration: Result<Configuration, ConfigurationError>
+        configuration: ConfigurationResult
     ) -> ForwardOutcome {
         var log = RequestLog(request: request)
         if case .success(let configuration) = configuration {
@@ -83,7 +83,7 @@ public enum Forwarder {
     /// The checks, in order: the server's setup, the deployment's configuration, then the request itself.
     static func forward(
         _ request: CGIRequest,
-        configuration result: Result<Configuration, ConfigurationError>
+        configuration result: ConfigurationResult
     ) throws(Rejection) -> Decision {
         if let role = request.role, !role.elementsEqual("RESPONDER".utf8) {
             throw .unsupportedRole

@@ -26,7 +26,7 @@ final class FastCGIWorker: @unchecked Sendable {
     let listenFD: Int32
     let settings: Settings
     private let processValues: ConfigurationValues
-    private let processConfiguration: Result<Configuration, ConfigurationError>
+    private let processConfiguration: ConfigurationResult
     /// Per thread, the kept-alive connection it is waiting on for a next request, or -1.
     private let idleConnections: Guarded<[Int32]>
     private let finishedThreads = Guarded(0)

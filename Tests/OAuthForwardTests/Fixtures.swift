@@ -11,7 +11,7 @@ func respond(
     path: String? = "/oura",
     query: [UInt8] = [],
     role: String? = nil,
-    configuration: Result<Configuration, ConfigurationError> = .success(configuration())
+    configuration: ConfigurationResult = .success(configuration())
 ) -> ForwardOutcome {
     Forwarder.respond(
         to: CGIRequest(method: method.map(bytes), pathInfo: path.map(bytes), query: query, role: role.map(bytes)),

@@ -55,7 +55,7 @@ import Testing
     ])
     func malformedAllowlistIsAConfigurationError(list: String, expected: AllowlistError) {
         #expect(throws: expected) { try ProviderAllowlist(parsing: list) }
-        let result = Result { () throws(ConfigurationError) in
+        let result = ConfigurationResult { () throws(ConfigurationError) in
             try Configuration(target: bytes("sandbox-us"), providers: bytes(list))
         }
         let outcome = respond(configuration: result)

@@ -59,7 +59,7 @@ import Testing
 
     @Test(arguments: [nil, "", "staging", "http://example.com/{provider}"] as [String?])
     func unusableTargetAnswers500AndNamesTheVariable(value: String?) {
-        let result = Result { () throws(ConfigurationError) in
+        let result = ConfigurationResult { () throws(ConfigurationError) in
             try Configuration(target: value.map(bytes), providers: nil)
         }
         let outcome = respond(configuration: result)
