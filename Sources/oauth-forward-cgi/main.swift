@@ -19,6 +19,13 @@ if !hasArguments && FCGX_IsCGI() == 0 {
 if getenv("GATEWAY_INTERFACE") != nil || getenv("REQUEST_METHOD") != nil {
     exit(CGIServer.respondToOneRequest())
 }
+if CommandLine.argc == 0 {
+    // The static runtime reads the command line from /proc/self/cmdline; without /proc it sees none at all.
+    ProcessIO.writeAll(
+        "oauth-forward-cgi: cannot read its command line: /proc is not mounted here. CGI needs no arguments; "
+            + "for serve and check, mount /proc.\n", to: 2)
+    exit(2)
+}
 if !hasArguments {
     ProcessIO.writeAll(CommandLineTool.usage, to: 2)
     exit(2)
