@@ -1,0 +1,119 @@
+import Foundation
+import Testing
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// A small, seedable generator, so a failing run can be repeated exactly (`FASTCGI_FUZZ_SEED`).
+struct SplitMix64: RandomNumberGenerator {
+    var state: UInt64
+
+    mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
+}
+
+/// Mutated FastCGI record streams against the running daemon, while legitimate requests run beside them.
+enum FastCGIMutator {
+    static func validStream(_ random: inout SplitMix64) -> [UInt8] {
+        let keep = Bool.random(using: &random)
+        var stream = FastCGIRecord.request(
+            Daemon.parameters(method: ["GET", "POST", "HEAD"].randomElement(using: &random)!, query: "code=1&state=z"),
+            body: Bool.random(using: &random) ? bytes("a=1&b=2") : [], keepConnection: keep)
+        if keep && Bool.random(using: &random) {
+            stream += FastCGIRecord.request(Daemon.parameters(query: "second=1"), keepConnection: true)
+        }
+        return stream
+    }
+
+    /// One to four mutations of the kinds that reach libfcgi's parser: header fields, lengths, padding, record
+    /// order, truncation, interleaved ids, management records, and the two known crashers.
+    static func mutate(_ input: [UInt8], _ random: inout SplitMix64) -> [UInt8] {
+        var stream = input
+        for _ in 0..<Int.random(in: 1...4, using: &random) {
+            guard !stream.isEmpty else { break }
+            let position = Int.random(in: 0..<stream.count, using: &random)
+            switch Int.random(in: 0..<12, using: &random) {
+            case 0: stream[position] ^= UInt8(1 << Int.random(in: 0..<8, using: &random))
+            case 1: stream[position] = UInt8.random(in: 0...255, using: &random)
+            case 2: stream[0] = [0, 2, 255].randomElement(using: &random)!  // version
+            case 3: stream[1] = UInt8.random(in: 0...12, using: &random)  // type
+            case 4:  // request id: 0 (management), another, or the highest
+                let id: UInt16 = [0, 2, 0xFFFF].randomElement(using: &random)!
+                stream[2] = UInt8(id >> 8)
+                stream[3] = UInt8(id & 0xFF)
+            case 5: stream[6] = UInt8.random(in: 0...255, using: &random)  // padding length
+            case 6: stream = Array(stream.prefix(position))  // truncated
+            case 7:  // a record repeated
+                let record = Array(stream[0..<min(stream.count, 16)])
+                stream.insert(contentsOf: record, at: position)
+            case 8:  // a second request id interleaved
+                stream += FastCGIRecord.request(Daemon.parameters(query: "other=1"), requestID: 7)
+            case 9:  // GET_VALUES, a management record
+                stream = FastCGIRecord.record(
+                    type: 9, requestID: 0, content: [0x0E, 0x00] + bytes("FCGI_MAX_CONNS")) + stream
+            case 10:  // a name-value pair with a 4-byte length that lies
+                let lie: [UInt8] = [0x80 | UInt8.random(in: 0...0x7F, using: &random), 0xFF, 0xFF, 0xFF]
+                stream += FastCGIRecord.record(type: FastCGIRecord.params, content: lie + [1, 0x61, 0x62])
+            default:
+                stream = Bool.random(using: &random)
+                    ? DaemonResilienceTests.oversizedParams : DaemonResilienceTests.getValuesOverflow
+            }
+        }
+        return stream
+    }
+
+    /// Sends a stream on its own connection, half-closes it, and reads whatever comes back, briefly.
+    static func send(_ stream: [UInt8], to path: String) {
+        guard let connection = try? FastCGIConnection(unixPath: path, timeout: 0.5) else { return }
+        connection.send(stream)
+        shutdown(connection.fd, Int32(SHUT_WR))
+        _ = connection.readAnswer()
+    }
+}
+
+@Suite struct FastCGIProtocolFuzzTests {
+    /// `FASTCGI_FUZZ_ITERATIONS` (default 400) mutated streams; `FASTCGI_FUZZ_SEED` to repeat a run.
+    @Test func daemonKeepsAnsweringThroughMutatedRecordStreams() throws {
+        let environment = ProcessInfo.processInfo.environment
+        let iterations = environment["FASTCGI_FUZZ_ITERATIONS"].flatMap(Int.init) ?? 400
+        let seed = environment["FASTCGI_FUZZ_SEED"].flatMap(UInt64.init) ?? UInt64(Date().timeIntervalSince1970)
+        // One thread per worker: a crash then costs the attacker's connection and nothing else.
+        let daemon = try Daemon(["--workers", "3", "--threads", "1", "--idle-timeout", "1"])
+        try daemon.waitForWorkers(3)
+
+        let stop = Locked(false)
+        let answered = Locked(0)
+        let failures = Locked([String]())
+        let done = DispatchSemaphore(value: 0)
+        DispatchQueue.global().async {
+            var index = 0
+            while !stop.withLock({ $0 }) {
+                let expected = Daemon.redirect(to: Daemon.productionOura + bytes("?legit=\(index)"))
+                if let answer = try? daemon.get(query: "legit=\(index)", timeout: 10), answer.stdout == expected {
+                    answered.withLock { $0 += 1 }
+                } else {
+                    failures.withLock { $0.append("legitimate request \(index)") }
+                }
+                index += 1
+            }
+            done.signal()
+        }
+
+        var random = SplitMix64(state: seed)
+        for _ in 0..<iterations {
+            FastCGIMutator.send(FastCGIMutator.mutate(FastCGIMutator.validStream(&random), &random), to: daemon.socketPath)
+        }
+        stop.withLock { $0 = true }
+        #expect(done.wait(timeout: .now() + 30) == .success)
+        #expect(failures.withLock { $0 }.isEmpty, "seed \(seed): \(failures.withLock { $0 })")
+        #expect(answered.withLock { $0 } > 0)
+        try daemon.waitForWorkers(3)
+        #expect(try daemon.get(query: "after=1").stdout == Daemon.redirect(to: Daemon.productionOura + bytes("?after=1")))
+    }
+}
