@@ -16,6 +16,9 @@ struct Supervisor {
     /// Extra environment for the workers: the process-level target and allowlist given as flags.
     let environment: [(String, String)]
 
+    /// The most a replacement waits when no worker is left.
+    static let delayWithNoWorkerLeft = Duration.milliseconds(100)
+
     private struct Running {
         let pid: pid_t
         let started: ContinuousClock.Instant
@@ -49,7 +52,10 @@ struct Supervisor {
             if pid > 0, let index = running.firstIndex(where: { $0.pid == pid }) {
                 let lifetime = ContinuousClock.now - running[index].started
                 running.remove(at: index)
-                let delay = backoff.delay(afterWorkerLived: lifetime)
+                var delay = backoff.delay(afterWorkerLived: lifetime)
+                // The back-off never leaves the socket without a worker: with none running, a hostile peer that
+                // crashes each new worker at once would otherwise keep the service down for the whole delay.
+                if running.isEmpty { delay = min(delay, Self.delayWithNoWorkerLeft) }
                 Log.event("worker_exit", "worker=\(pid) \(Self.describe(status)) respawn_in_ms=\(delay.milliseconds)")
                 if delay > .zero { Shutdown.sleep(milliseconds: delay.milliseconds) }
             }
