@@ -28,7 +28,7 @@ public struct ForwardTarget: Equatable, Sendable {
     /// Parses a value of `OAUTH_FORWARD_TARGET`.
     public init(parsing value: [UInt8]) throws(TargetError) {
         if value.isEmpty { throw .empty }
-        if let environment = JunctionEnvironment(rawValue: String(decoding: value, as: UTF8.self)) {
+        if let environment = JunctionEnvironment(preset: value) {
             self.init(environment)
             return
         }

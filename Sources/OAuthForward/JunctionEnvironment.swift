@@ -7,6 +7,12 @@ public enum JunctionEnvironment: String, CaseIterable, Sendable {
     case productionUS = "production-us"
     case productionEU = "production-eu"
 
+    /// The environment a preset name's bytes name, compared without making a `String`.
+    public init?(preset: some Collection<UInt8>) {
+        guard let match = Self.allCases.first(where: { $0.rawValue.utf8.elementsEqual(preset) }) else { return nil }
+        self = match
+    }
+
     /// The preset name users write in `OAUTH_FORWARD_TARGET`.
     public var presetName: String { rawValue }
 

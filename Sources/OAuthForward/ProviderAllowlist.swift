@@ -10,8 +10,7 @@ public struct ProviderAllowlist: Equatable, Sendable {
         for (position, entry) in value.split(separator: UInt8(ascii: ","), omittingEmptySubsequences: false)
             .enumerated()
         {
-            let trimmed = entry.drop(while: { $0 == UInt8(ascii: " ") })
-            let name = trimmed.reversed().drop(while: { $0 == UInt8(ascii: " ") }).reversed()
+            let name = entry.trimmingSpaces
             guard let slug = ProviderSlug(name) else {
                 throw name.isEmpty ? .emptyEntry(position: position + 1) : .invalidEntry(position: position + 1)
             }

@@ -162,6 +162,18 @@ func auto(_ environments: String = "sandbox-us,production-us", fallback: String?
         }
     }
 
+    @Test func everyLinkAudienceNamesItsEnvironmentAndNothingElseDoes() {
+        for environment in JunctionEnvironment.allCases {
+            for audience in environment.linkAudiences {
+                #expect(JunctionEnvironment(linkAudience: audience) == environment)
+                #expect(JunctionEnvironment(linkAudience: audience + bytes("/")) == nil)
+                #expect(JunctionEnvironment(linkAudience: Array(audience.dropLast())) == nil)
+            }
+        }
+        #expect(JunctionEnvironment(linkAudience: bytes("https:///v2/link")) == nil)
+        #expect(JunctionEnvironment(linkAudience: bytes("https://v2/link")) == nil)
+    }
+
     @Test func presetPathReadsNoState() {
         // A fixed target forwards even a query whose state is broken or doubled: nothing is parsed.
         let outcome = respond(query: bytes("state=a&state=%zz"))
@@ -215,6 +227,18 @@ func auto(_ environments: String = "sandbox-us,production-us", fallback: String?
     ])
     func readsOnlyValidJSON(text: String, expected: JSONAudience.Finding) {
         #expect(JSONAudience.read(bytes(text)) == expected)
+    }
+
+    @Test(arguments: [
+        ([UInt8](), true), (bytes("plain"), true), (bytes("é€😀"), true), ([0xEF, 0xBF, 0xBF], true),
+        ([0xF4, 0x8F, 0xBF, 0xBF], true), ([0xC0, 0x80], false), ([0xC1, 0xBF], false), ([0xE0, 0x80, 0x80], false),
+        ([0xED, 0xA0, 0x80], false), ([0xF0, 0x80, 0x80, 0x80], false), ([0xF4, 0x90, 0x80, 0x80], false),
+        ([0xF5, 0x80, 0x80, 0x80], false), ([0xFF], false), ([0x80], false), ([0xE2, 0x82], false),
+        ([0xE2, 0x28, 0xA1], false),
+    ])
+    func validatesUTF8AsTheStandardLibraryDoes(text: [UInt8], valid: Bool) {
+        #expect(JSONAudience.isValidUTF8(text) == valid)
+        #expect((String(validating: text, as: UTF8.self) != nil) == valid)
     }
 
     @Test func deepNestingIsRefusedNotRecursedInto() {
