@@ -17,12 +17,14 @@ let package = Package(
             pkgConfig: "fcgi",
             providers: [.apt(["libfcgi-dev"])]
         ),
+        // glibc's epoll, which Swift's Glibc module leaves out. Linked by libc itself.
+        .systemLibrary(name: "CEpoll"),
         // The request contract: bytes in, bytes out. No I/O, no C, no Foundation.
         .target(name: "OAuthForward"),
         .executableTarget(
             name: "oauth-forward-cgi",
             dependencies: [
-                "CFastCGI", "OAuthForward", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                "CFastCGI", "CEpoll", "OAuthForward", .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
         .testTarget(name: "OAuthForwardTests", dependencies: ["OAuthForward"]),

@@ -1,3 +1,4 @@
+internal import CEpoll
 internal import CFastCGI
 import OAuthForward
 
@@ -84,11 +85,17 @@ final class FastCGIWorker: @unchecked Sendable {
 
     private func serveConnections(thread index: Int) {
         defer { finishedThreads.withLock { $0 += 1 } }
+        guard let poller = AcceptPoller(listenFD: listenFD, wakeFD: Shutdown.wakeFD) else {
+            Log.event("thread_error", "reason=\"epoll setup failed\" errno=\(errno)")
+            return
+        }
+        defer { poller.close() }
+        var cache = ConfigurationCache()
         var request = FCGX_Request()
         FCGX_InitRequest(&request, -1, 0)
         while true {
             if request.ipcFd < 0 {
-                guard let fd = acceptConnection() else { break }
+                guard let fd = acceptConnection(poller) else { break }
                 request.ipcFd = fd
                 // FCGX_Accept_r first finishes the previous request, closing its connection unless it was kept.
                 request.keepConnection = 1
@@ -104,25 +111,22 @@ final class FastCGIWorker: @unchecked Sendable {
             idleConnections.withLock { $0[index] = -1 }
             // A negative result: the connection ended, broke or timed out, and libfcgi has closed it.
             guard accepted >= 0 else { continue }
-            serve(&request)
+            serve(&request, cache: &cache)
             FCGX_Finish_r(&request)
         }
     }
 
     /// Waits for a connection, or for shutdown (nil). Applies the idle timeout to the new connection.
-    private func acceptConnection() -> Int32? {
-        var fds = [
-            pollfd(fd: listenFD, events: Int16(POLLIN), revents: 0),
-            pollfd(fd: Shutdown.wakeFD, events: Int16(POLLIN), revents: 0),
-        ]
+    private func acceptConnection(_ poller: AcceptPoller) -> Int32? {
         while !Shutdown.isRequested {
-            let ready = poll(&fds, nfds_t(fds.count), -1)
-            if ready < 0 {
-                if errno == EINTR { continue }
-                Log.event("fatal", "reason=\"poll failed\" errno=\(errno)")
+            switch poller.wait() {
+            case .shutdown: return nil
+            case .interrupted: continue
+            case .failed:
+                Log.event("fatal", "reason=\"epoll_wait failed\" errno=\(errno)")
                 return nil
+            case .connectionWaiting: break
             }
-            if fds[1].revents != 0 { return nil }
             let fd = accept(listenFD, nil, nil)
             if fd < 0 {
                 switch errno {
@@ -144,15 +148,26 @@ final class FastCGIWorker: @unchecked Sendable {
                 tv_usec: (settings.idleTimeoutMilliseconds % 1000) * 1000)
             setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
             setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
-            var on: Int32 = 1
-            // Fails harmlessly on a unix socket.
-            setsockopt(fd, Int32(IPPROTO_TCP), TCP_NODELAY, &on, socklen_t(MemoryLayout<Int32>.size))
+            if isTCP {
+                var on: Int32 = 1
+                setsockopt(fd, Int32(IPPROTO_TCP), TCP_NODELAY, &on, socklen_t(MemoryLayout<Int32>.size))
+            }
             return fd
         }
         return nil
     }
 
-    private func serve(_ request: inout FCGX_Request) {
+    /// Whether the listener is a TCP socket, where Nagle's algorithm would delay the small answers.
+    private lazy var isTCP: Bool = {
+        var address = sockaddr_storage()
+        var length = socklen_t(MemoryLayout<sockaddr_storage>.size)
+        let family = withUnsafeMutablePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(listenFD, $0, &length) == 0 }
+        }
+        return family && (Int32(address.ss_family) == AF_INET || Int32(address.ss_family) == AF_INET6)
+    }()
+
+    private func serve(_ request: inout FCGX_Request, cache: inout ConfigurationCache) {
         // The parameter strings are freed by the next accept, so everything is copied out now.
         let envp = request.envp
         let lookup = { (name: String) -> [UInt8]? in
@@ -161,7 +176,7 @@ final class FastCGIWorker: @unchecked Sendable {
         let cgiRequest = RequestVariables.request(from: lookup)
         let requestValues = ConfigurationValues(lookup)
         let configuration =
-            requestValues.isEmpty ? processConfiguration : requestValues.overriding(processValues).configuration()
+            requestValues.isEmpty ? processConfiguration : cache.configuration(for: requestValues.overriding(processValues))
         let outcome = Forwarder.respond(to: cgiRequest, configuration: configuration)
 
         discardBody(of: request)
@@ -192,6 +207,67 @@ final class FastCGIWorker: @unchecked Sendable {
             }
         }
     }
+}
+
+/// The configuration a thread read last. nginx sends `fastcgi_param OAUTH_FORWARD_TARGET` with every request,
+/// nearly always the same: comparing the raw values is cheaper than parsing them again.
+struct ConfigurationCache {
+    private var values: ConfigurationValues?
+    private var result: ConfigurationResult?
+
+    mutating func configuration(for values: ConfigurationValues) -> ConfigurationResult {
+        if let result, self.values == values { return result }
+        let parsed = values.configuration()
+        self.values = values
+        result = parsed
+        return parsed
+    }
+}
+
+/// One thread's wait for a connection: an epoll set with the listener, marked EPOLLEXCLUSIVE so the kernel wakes
+/// one waiting thread per connection rather than every thread of every worker, and the shutdown pipe, which wakes
+/// them all. (With poll on the shared listener, each connection woke every thread: 11.7 context switches per
+/// request in docs/BENCHMARKS.md.)
+struct AcceptPoller {
+    enum Event {
+        case connectionWaiting
+        case shutdown
+        case interrupted
+        case failed
+    }
+
+    let epoll: Int32
+    let wakeFD: Int32
+
+    init?(listenFD: Int32, wakeFD: Int32) {
+        epoll = epoll_create1(Int32(EPOLL_CLOEXEC))
+        guard epoll >= 0 else { return nil }
+        self.wakeFD = wakeFD
+        var listener = epoll_event()
+        listener.events = EPOLLIN.rawValue | EPOLLEXCLUSIVE.rawValue
+        listener.data.fd = listenFD
+        var wake = epoll_event()
+        wake.events = EPOLLIN.rawValue
+        wake.data.fd = wakeFD
+        guard epoll_ctl(epoll, EPOLL_CTL_ADD, listenFD, &listener) == 0,
+            epoll_ctl(epoll, EPOLL_CTL_ADD, wakeFD, &wake) == 0
+        else {
+            Glibc.close(epoll)
+            return nil
+        }
+    }
+
+    func wait() -> Event {
+        var events = (epoll_event(), epoll_event())
+        let count = withUnsafeMutableBytes(of: &events) {
+            epoll_wait(epoll, $0.baseAddress!.assumingMemoryBound(to: epoll_event.self), 2, -1)
+        }
+        if count < 0 { return errno == EINTR ? .interrupted : .failed }
+        if events.0.data.fd == wakeFD || (count > 1 && events.1.data.fd == wakeFD) { return .shutdown }
+        return .connectionWaiting
+    }
+
+    func close() { Glibc.close(epoll) }
 }
 
 /// Lines about the process rather than a request, in the same logfmt shape.
