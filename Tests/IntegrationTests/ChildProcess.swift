@@ -71,7 +71,11 @@ final class ChildProcess: @unchecked Sendable {
         posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF))
 
         let argv = ([executable] + arguments).map { strdup($0) } + [nil]
-        let envp = environment.map { name, value -> UnsafeMutablePointer<CChar>? in
+        // A sanitizer run (scripts/test-sanitizers) configures every process it starts, servers' children too.
+        let sanitizerOptions = ["ASAN_OPTIONS", "TSAN_OPTIONS"].compactMap { name in
+            ProcessInfo.processInfo.environment[name].map { (name, bytes($0)) }
+        }
+        let envp = (environment + sanitizerOptions).map { name, value -> UnsafeMutablePointer<CChar>? in
             let entry = Array(name.utf8) + [UInt8(ascii: "=")] + value + [0]
             let pointer = UnsafeMutablePointer<CChar>.allocate(capacity: entry.count)
             entry.withUnsafeBytes { pointer.initialize(from: $0.bindMemory(to: CChar.self).baseAddress!, count: entry.count) }

@@ -10,12 +10,7 @@ let repositoryRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
     .deletingLastPathComponent().path
 
 /// What the servers and scripts get as their whole environment: nothing from the test runner leaks in.
-let serverEnvironment: [(String, [UInt8])] =
-    [("PATH", bytes("/usr/sbin:/usr/bin:/sbin:/bin")), ("LANG", bytes("C"))]
-    // A sanitizer run (scripts/test-sanitizers) sets these for every process it starts, servers' children included.
-    + ["ASAN_OPTIONS", "TSAN_OPTIONS"].compactMap { name in
-        ProcessInfo.processInfo.environment[name].map { (name, bytes($0)) }
-    }
+let serverEnvironment: [(String, [UInt8])] = [("PATH", bytes("/usr/sbin:/usr/bin:/sbin:/bin")), ("LANG", bytes("C"))]
 
 let runsAsRoot = getuid() == 0
 
