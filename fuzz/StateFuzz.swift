@@ -74,6 +74,10 @@ func checkQuery(_ query: [UInt8]) {
 /// The JSON reader on its own, and the same payload carried in a token: both must say the same thing.
 func checkPayload(_ payload: [UInt8]) {
     let direct = JSONAudience.read(payload)
+    // JSON text is UTF-8 (RFC 8259): whatever the reader's own validator says, the standard library's must agree.
+    if String(validating: payload, as: UTF8.self) == nil {
+        require(direct == .malformed, "invalid UTF-8 read as \(direct): \(escaped(payload))")
+    }
     let query = bytes("code=1&state=") + jwtHeader + bytes(".") + base64URLEncoded(payload) + bytes(".c2ln")
     let finding = StateToken.find(in: query, allowed: everyEnvironment)
     if payload.isEmpty {
