@@ -26,6 +26,9 @@ final class FastCGIWorker: @unchecked Sendable {
 
     let listenFD: Int32
     let settings: Settings
+    /// Whether the listener is a TCP socket, where Nagle's algorithm would delay the small answers. Set once
+    /// before the threads start.
+    private let isTCP: Bool
     private let processValues: ConfigurationValues
     private let processConfiguration: ConfigurationResult
     /// Per thread, the kept-alive connection it is waiting on for a next request, or -1.
@@ -35,6 +38,12 @@ final class FastCGIWorker: @unchecked Sendable {
     init(listenFD: Int32, settings: Settings) {
         self.listenFD = listenFD
         self.settings = settings
+        var address = sockaddr_storage()
+        var length = socklen_t(MemoryLayout<sockaddr_storage>.size)
+        let named = withUnsafeMutablePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(listenFD, $0, &length) == 0 }
+        }
+        isTCP = named && (Int32(address.ss_family) == AF_INET || Int32(address.ss_family) == AF_INET6)
         // Read once: a request's own parameters win over these, variable by variable.
         processValues = ConfigurationValues(ProcessIO.environment)
         processConfiguration = processValues.configuration()
@@ -156,16 +165,6 @@ final class FastCGIWorker: @unchecked Sendable {
         }
         return nil
     }
-
-    /// Whether the listener is a TCP socket, where Nagle's algorithm would delay the small answers.
-    private lazy var isTCP: Bool = {
-        var address = sockaddr_storage()
-        var length = socklen_t(MemoryLayout<sockaddr_storage>.size)
-        let family = withUnsafeMutablePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(listenFD, $0, &length) == 0 }
-        }
-        return family && (Int32(address.ss_family) == AF_INET || Int32(address.ss_family) == AF_INET6)
-    }()
 
     private func serve(_ request: inout FCGX_Request, cache: inout ConfigurationCache) {
         // The parameter strings are freed by the next accept, so everything is copied out now.

@@ -1,10 +1,12 @@
+import Synchronization
+
 #if canImport(Glibc)
 import Glibc
 #endif
 
-/// Written only by the SIGTERM/SIGINT handler, read by every thread. `sig_atomic_t` is the one type a handler may
-/// set safely.
-nonisolated(unsafe) private var shutdownFlag: sig_atomic_t = 0
+/// Set by the SIGTERM/SIGINT handler or `Shutdown.begin`, read by every thread. A lock-free atomic: safe to store
+/// from a signal handler, and a plain `sig_atomic_t` read across threads is a data race (ThreadSanitizer said so).
+private let shutdownFlag = Atomic<Bool>(false)
 /// The write end of a pipe the handler writes a byte to, so threads sleeping in `poll` wake at once.
 nonisolated(unsafe) private var wakeWriteFD: Int32 = -1
 
@@ -13,7 +15,7 @@ enum Shutdown {
     /// The read end of the wake pipe: it turns readable, and stays so, once shutdown begins.
     nonisolated(unsafe) private(set) static var wakeFD: Int32 = -1
 
-    static var isRequested: Bool { shutdownFlag != 0 }
+    static var isRequested: Bool { shutdownFlag.load(ordering: .acquiring) }
 
     /// Installs the handlers without SA_RESTART, so blocking calls return EINTR, and unblocks both signals, which
     /// a parent may hand down blocked. Also ignores SIGPIPE: a vanished peer is an error to log, not a death.
@@ -29,7 +31,7 @@ enum Shutdown {
         }
         var action = sigaction()
         action.__sigaction_handler.sa_handler = { _ in
-            shutdownFlag = 1
+            shutdownFlag.store(true, ordering: .releasing)
             if wakeWriteFD >= 0 {
                 var byte: UInt8 = 1
                 _ = write(wakeWriteFD, &byte, 1)
@@ -49,7 +51,7 @@ enum Shutdown {
 
     /// Begins shutdown from ordinary code, as the signal handler would.
     static func begin() {
-        shutdownFlag = 1
+        shutdownFlag.store(true, ordering: .releasing)
         if wakeWriteFD >= 0 {
             var byte: UInt8 = 1
             _ = write(wakeWriteFD, &byte, 1)
@@ -85,6 +87,8 @@ enum Threads {
             Unmanaged<Start>.fromOpaque(context).release()
             return nil
         }
+        // Nobody joins these threads: the worker counts them out as they finish, then exits.
+        pthread_detach(thread)
         return thread
     }
 }
