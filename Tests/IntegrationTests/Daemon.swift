@@ -48,6 +48,19 @@ final class Daemon: @unchecked Sendable {
         }
     }
 
+    /// One request to a socket that a process is still starting to serve: connects as soon as it can, within 5 s.
+    static func firstAnswer(at path: String, query: String) -> FastCGIAnswer {
+        let deadline = Date().addingTimeInterval(5)
+        while Date() < deadline {
+            if let connection = try? FastCGIConnection(unixPath: path) {
+                connection.send(FastCGIRecord.request(parameters(query: query)))
+                return connection.readAnswer()
+            }
+            usleep(10_000)
+        }
+        return FastCGIAnswer()
+    }
+
     /// One request on a new connection; the answer's stdout.
     func get(query: String, path: String = "/oura", timeout: Double = 5) throws -> FastCGIAnswer {
         let connection = try FastCGIConnection(unixPath: socketPath, timeout: timeout)

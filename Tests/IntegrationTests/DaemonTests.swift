@@ -45,16 +45,7 @@ import Glibc
             Binary.path, ["serve", "--listen", path, "--workers", "1"],
             environment: [("OAUTH_FORWARD_TARGET", bytes("production-us"))])
         defer { daemon.stop() }
-        let deadline = Date().addingTimeInterval(5)
-        var answer = FastCGIAnswer()
-        while Date() < deadline {
-            if let connection = try? FastCGIConnection(unixPath: path) {
-                connection.send(FastCGIRecord.request(Daemon.parameters(query: "a=1")))
-                answer = connection.readAnswer()
-                break
-            }
-            usleep(10_000)
-        }
+        let answer = Daemon.firstAnswer(at: path, query: "a=1")
         #expect(answer.stdout == Daemon.redirect(to: Daemon.productionOura + bytes("?a=1")))
     }
 
@@ -160,16 +151,7 @@ import Glibc
             mode + ["-l", path, "-E", "OAUTH_FORWARD_TARGET=sandbox-eu", Binary.path, "serve", "--workers", "2"],
             environment: [("PATH", bytes("/usr/bin:/bin"))])
         defer { activator.stop() }
-        let deadline = Date().addingTimeInterval(5)
-        var answer = FastCGIAnswer()
-        while Date() < deadline {
-            if let connection = try? FastCGIConnection(unixPath: path) {
-                connection.send(FastCGIRecord.request(Daemon.parameters(query: "d=4")))
-                answer = connection.readAnswer()
-                break
-            }
-            usleep(10_000)
-        }
+        let answer = Daemon.firstAnswer(at: path, query: "d=4")
         #expect(answer.stdout
             == Daemon.redirect(to: bytes("https://api.sandbox.eu.junction.com/v2/link/connect/oura?d=4")))
         // systemd-socket-activate execs the daemon in its own process: the supervisor is that pid.
@@ -188,16 +170,7 @@ import Glibc
             "/usr/bin/spawn-fcgi", ["-n", "-s", path, "--", Binary.path, "serve", "--workers", "2", "--threads", "2"],
             environment: [("OAUTH_FORWARD_TARGET", bytes("production-us"))])
         defer { spawner.stop() }
-        let deadline = Date().addingTimeInterval(5)
-        var answer = FastCGIAnswer()
-        while Date() < deadline {
-            if let connection = try? FastCGIConnection(unixPath: path) {
-                connection.send(FastCGIRecord.request(Daemon.parameters(query: "e=5")))
-                answer = connection.readAnswer()
-                break
-            }
-            usleep(10_000)
-        }
+        let answer = Daemon.firstAnswer(at: path, query: "e=5")
         #expect(answer.stdout == Daemon.redirect(to: Daemon.productionOura + bytes("?e=5")))
     }
 

@@ -77,20 +77,8 @@ enum HTTPClientError: Error, CustomStringConvertible {
 enum HTTPClient {
     /// One request on its own connection; the answer is read to the server's close, within `timeout` seconds.
     static func exchange(_ request: [UInt8], port: UInt16, timeout: Double = 10) throws -> HTTPResponse {
-        _ = ChildProcess.ignoreSIGPIPE
-        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        guard fd >= 0 else { throw HTTPClientError.socket("socket", errno) }
+        let fd = try connectLoopback(port: port, receiveTimeout: 0.2, sendTimeout: 0.2)
         defer { close(fd) }
-        var interval = timeval(tv_sec: 0, tv_usec: 200_000)
-        setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &interval, socklen_t(MemoryLayout<timeval>.size))
-        setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &interval, socklen_t(MemoryLayout<timeval>.size))
-        var address = loopback(port: port)
-        let connected = withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
-                connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
-            }
-        }
-        guard connected == 0 else { throw HTTPClientError.socket("connect", errno) }
         // A server may answer and close before it read everything (a 400 or 414): keep what it said.
         writeAll(request, to: fd)
 
@@ -121,6 +109,29 @@ enum HTTPClient {
         }
         for header in headers { head += bytes(header + "\r\n") }
         return head + bytes("\r\n") + (body ?? [])
+    }
+
+    /// A TCP connection to 127.0.0.1:port with the given socket timeouts, in seconds.
+    static func connectLoopback(port: UInt16, receiveTimeout: Double, sendTimeout: Double) throws -> Int32 {
+        _ = ChildProcess.ignoreSIGPIPE
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        guard fd >= 0 else { throw HTTPClientError.socket("socket", errno) }
+        for (option, seconds) in [(SO_RCVTIMEO, receiveTimeout), (SO_SNDTIMEO, sendTimeout)] {
+            var interval = timeval(tv_sec: Int(seconds), tv_usec: Int((seconds - Double(Int(seconds))) * 1_000_000))
+            setsockopt(fd, SOL_SOCKET, option, &interval, socklen_t(MemoryLayout<timeval>.size))
+        }
+        var address = loopback(port: port)
+        let connected = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
+            }
+        }
+        guard connected == 0 else {
+            let code = errno
+            close(fd)
+            throw HTTPClientError.socket("connect", code)
+        }
+        return fd
     }
 
     static func loopback(port: UInt16) -> sockaddr_in {

@@ -73,23 +73,7 @@ final class RawConnection: @unchecked Sendable {
     let fd: Int32
 
     init(port: UInt16) throws {
-        _ = ChildProcess.ignoreSIGPIPE
-        fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        guard fd >= 0 else { throw HTTPClientError.socket("socket", errno) }
-        var receive = timeval(tv_sec: 0, tv_usec: 100_000)
-        setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &receive, socklen_t(MemoryLayout<timeval>.size))
-        var send = timeval(tv_sec: 10, tv_usec: 0)
-        setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &send, socklen_t(MemoryLayout<timeval>.size))
-        var address = HTTPClient.loopback(port: port)
-        let connected = withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
-                connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
-            }
-        }
-        guard connected == 0 else {
-            close(fd)
-            throw HTTPClientError.socket("connect", errno)
-        }
+        fd = try HTTPClient.connectLoopback(port: port, receiveTimeout: 0.1, sendTimeout: 10)
     }
 
     deinit { close(fd) }

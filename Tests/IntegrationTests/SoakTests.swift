@@ -22,19 +22,7 @@ final class KeepAliveHTTPClient {
         if fd >= 0 { close(fd) }
         buffer = []
         serverWillClose = false
-        fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        var timeout = timeval(tv_sec: 10, tv_usec: 0)
-        setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
-        var address = HTTPClient.loopback(port: port)
-        let connected = withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
-                connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
-            }
-        }
-        guard connected == 0 else {
-            close(fd)
-            throw HTTPClientError.socket("connect", errno)
-        }
+        fd = try HTTPClient.connectLoopback(port: port, receiveTimeout: 10, sendTimeout: 10)
     }
 
     deinit { close(fd) }

@@ -73,16 +73,7 @@ import Glibc
             ["-l", path, "-E", "OAUTH_FORWARD_TARGET=\(target)", Binary.path, "serve"] + options,
             environment: [("PATH", bytes("/usr/bin:/bin"))])
         defer { service.stop() }
-        let deadline = Date().addingTimeInterval(5)
-        var answer = FastCGIAnswer()
-        while Date() < deadline {
-            if let connection = try? FastCGIConnection(unixPath: path) {
-                connection.send(FastCGIRecord.request(Daemon.parameters(query: "code=1")))
-                answer = connection.readAnswer()
-                break
-            }
-            usleep(10_000)
-        }
+        let answer = Daemon.firstAnswer(at: path, query: "code=1")
         #expect(answer.stdoutText.hasPrefix("Status: 307 Temporary Redirect\r\nLocation: https://api.us.junction.com/"))
         service.send(SIGTERM)
         #expect(service.wait(timeout: 20) == 0)
