@@ -65,11 +65,7 @@ struct Listener {
             }
             // A socket file is stale unless something still answers on it.
             let probe = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
-            let answered = withUnsafePointer(to: &address) {
-                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
-                    connect(probe, $0, socklen_t(MemoryLayout<sockaddr_un>.size))
-                }
-            }
+            let answered = withSocketAddress(&address) { connect(probe, $0, $1) }
             close(probe)
             guard answered != 0 else {
                 throw ListenerError(
@@ -81,11 +77,7 @@ struct Listener {
         guard fd >= 0 else { throw ListenerError(message: "socket() failed: \(errorText())") }
         // Created with no permissions for others from the first instant; the mode is set right after.
         let previousMask = umask(0o177)
-        let bound = withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
-                bind(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size))
-            }
-        }
+        let bound = withSocketAddress(&address) { bind(fd, $0, $1) }
         umask(previousMask)
         guard bound == 0 else {
             let text = errorText()
@@ -123,11 +115,7 @@ struct Listener {
                 close(fd)
                 throw ListenerError(message: "\(host) is not an IPv4 address")
             }
-            bound = withUnsafePointer(to: &socketAddress) {
-                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
-                    bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
-                }
-            }
+            bound = withSocketAddress(&socketAddress) { bind(fd, $0, $1) }
         } else {
             setsockopt(fd, Int32(IPPROTO_IPV6), IPV6_V6ONLY, &on, socklen_t(MemoryLayout<Int32>.size))
             var socketAddress = sockaddr_in6()
@@ -137,11 +125,7 @@ struct Listener {
                 close(fd)
                 throw ListenerError(message: "\(host) is not an IPv6 address")
             }
-            bound = withUnsafePointer(to: &socketAddress) {
-                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
-                    bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in6>.size))
-                }
-            }
+            bound = withSocketAddress(&socketAddress) { bind(fd, $0, $1) }
         }
         guard bound == 0, listen(fd, backlog) == 0 else {
             let text = errorText()
@@ -158,6 +142,16 @@ struct Listener {
         if lstat(ownedPath, &status) == 0, (status.st_mode & S_IFMT) == S_IFSOCK {
             unlink(ownedPath)
         }
+    }
+}
+
+/// Calls `body` with a `sockaddr_un`, `sockaddr_in` or `sockaddr_in6` seen as the `sockaddr` and length that
+/// bind and connect take.
+func withSocketAddress<Address>(
+    _ address: inout Address, _ body: (UnsafePointer<sockaddr>, socklen_t) -> Int32
+) -> Int32 {
+    withUnsafePointer(to: &address) {
+        $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { body($0, socklen_t(MemoryLayout<Address>.size)) }
     }
 }
 
