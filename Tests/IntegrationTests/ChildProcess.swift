@@ -186,6 +186,13 @@ enum Binary {
     }()
 }
 
+/// Whether this run is a sanitizer build (scripts/test-sanitizers): the test runner is built like the program.
+/// Under one, the program runs several times slower and its memory is the sanitizer's, so bounds on time and
+/// RSS that describe the release build are widened or not read.
+let underSanitizer = ["__asan_init", "__tsan_init"].contains { (name: String) in
+    dlsym(dlopen(nil, RTLD_NOW), name) != nil
+}
+
 /// A tool from Debian's packages that a test needs. Missing, the test fails with the package to install.
 func requireTool(_ path: String, package: String) throws {
     try #require(

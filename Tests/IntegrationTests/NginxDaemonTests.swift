@@ -40,7 +40,8 @@ import Glibc
         #expect(failures.withLock { $0 }.isEmpty, "\(failures.withLock { $0.prefix(5) })")
         #expect(sorted.count == clients * perClient)
         let p99 = sorted[min(sorted.count - 1, sorted.count * 99 / 100)]
-        #expect(p99 < 0.1, "p99 \(p99 * 1000) ms, max \((sorted.last ?? 0) * 1000) ms")
+        // Milliseconds for the release-like build; a sanitizer build is only held to "no stall" (a stall is seconds).
+        #expect(p99 < (underSanitizer ? 1 : 0.1), "p99 \(p99 * 1000) ms, max \((sorted.last ?? 0) * 1000) ms")
         let errors = setup.log("oauth-forward-cgi.error.log") + setup.log("error.log")
         for symptom in ["upstream timed out", "upstream prematurely closed", "connect() to unix", "no live upstreams"] {
             #expect(!errors.contains(symptom), "\(errors)")

@@ -65,11 +65,6 @@ final class KeepAliveHTTPClient {
         return Int(line.split(separator: " ").dropFirst().first ?? "") ?? 0
     }
 
-    /// The test runner is built with the same sanitizer as the daemon under test.
-    static let underSanitizer = ["__asan_init", "__tsan_init"].contains { (name: String) in
-        dlsym(dlopen(nil, RTLD_NOW), name) != nil
-    }
-
     /// What each open descriptor of `pid` points at, for a failure message.
     static func descriptors(_ pid: pid_t) -> [String] {
         let entries = (try? FileManager.default.contentsOfDirectory(atPath: "/proc/\(pid)/fd")) ?? []
@@ -125,7 +120,7 @@ final class KeepAliveHTTPClient {
         let residentAfter = workers.map(Self.residentKilobytes)
         // A sanitizer's allocator keeps what is freed and its shadow memory grows with use; under one, RSS measures
         // the sanitizer, not the program, and only the other guarantees are checked.
-        if !Self.underSanitizer {
+        if !underSanitizer {
             for (before, after) in zip(residentAfterWarmUp, residentAfter) {
                 #expect(
                     after - before < 1024, "worker RSS grew from \(before) KiB to \(after) KiB over \(total) requests")
