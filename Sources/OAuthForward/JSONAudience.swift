@@ -67,42 +67,57 @@ enum JSONAudience {
         /// The top-level object's string `aud`, nil when it has none or a non-string one.
         mutating func topLevelAudience() throws(Malformed) -> [UInt8]? {
             skipWhitespace()
-            try expect(UInt8(ascii: "{"))
+            guard peek() == UInt8(ascii: "{") else { throw Malformed() }
             var audience: [UInt8]? = nil
             var sawAudience = false
-            skipWhitespace()
-            if peek() == UInt8(ascii: "}") {
-                index += 1
-            } else {
-                while true {
-                    skipWhitespace()
-                    let key = try string()
-                    skipWhitespace()
-                    try expect(UInt8(ascii: ":"))
-                    skipWhitespace()
-                    if key.elementsEqual("aud".utf8) {
-                        if sawAudience { throw Malformed() }
-                        sawAudience = true
-                        if peek() == UInt8(ascii: "\"") {
-                            audience = try string()
-                        } else {
-                            try value(depth: 1)
-                        }
-                    } else {
-                        try value(depth: 1)
-                    }
-                    skipWhitespace()
-                    if peek() == UInt8(ascii: ",") {
-                        index += 1
-                        continue
-                    }
-                    try expect(UInt8(ascii: "}"))
-                    break
+            try elements(closedBy: UInt8(ascii: "}")) { parser throws(Malformed) in
+                guard try parser.key().elementsEqual("aud".utf8) else {
+                    try parser.value(depth: 1)
+                    return
+                }
+                if sawAudience { throw Malformed() }
+                sawAudience = true
+                if parser.peek() == UInt8(ascii: "\"") {
+                    audience = try parser.string()
+                } else {
+                    try parser.value(depth: 1)
                 }
             }
             skipWhitespace()
             guard index == bytes.count else { throw Malformed() }
             return audience
+        }
+
+        /// From an opening `{` or `[` to `close`: comma-separated elements, each read by `element`.
+        private mutating func elements(
+            closedBy close: UInt8, _ element: (inout Parser) throws(Malformed) -> Void
+        ) throws(Malformed) {
+            index += 1
+            skipWhitespace()
+            if peek() == close {
+                index += 1
+                return
+            }
+            while true {
+                skipWhitespace()
+                try element(&self)
+                skipWhitespace()
+                if peek() == UInt8(ascii: ",") {
+                    index += 1
+                    continue
+                }
+                try expect(close)
+                return
+            }
+        }
+
+        /// An object member's name and its colon.
+        private mutating func key() throws(Malformed) -> [UInt8] {
+            let key = try string()
+            skipWhitespace()
+            try expect(UInt8(ascii: ":"))
+            skipWhitespace()
+            return key
         }
 
         private func peek() -> UInt8? { index < bytes.count ? bytes[index] : nil }
@@ -120,44 +135,13 @@ enum JSONAudience {
             guard depth <= JSONAudience.maximumDepth, let byte = peek() else { throw Malformed() }
             switch byte {
             case UInt8(ascii: "{"):
-                index += 1
-                skipWhitespace()
-                if peek() == UInt8(ascii: "}") {
-                    index += 1
-                    return
-                }
-                while true {
-                    skipWhitespace()
-                    _ = try string()
-                    skipWhitespace()
-                    try expect(UInt8(ascii: ":"))
-                    skipWhitespace()
-                    try value(depth: depth + 1)
-                    skipWhitespace()
-                    if peek() == UInt8(ascii: ",") {
-                        index += 1
-                        continue
-                    }
-                    try expect(UInt8(ascii: "}"))
-                    return
+                try elements(closedBy: UInt8(ascii: "}")) { parser throws(Malformed) in
+                    _ = try parser.key()
+                    try parser.value(depth: depth + 1)
                 }
             case UInt8(ascii: "["):
-                index += 1
-                skipWhitespace()
-                if peek() == UInt8(ascii: "]") {
-                    index += 1
-                    return
-                }
-                while true {
-                    skipWhitespace()
-                    try value(depth: depth + 1)
-                    skipWhitespace()
-                    if peek() == UInt8(ascii: ",") {
-                        index += 1
-                        continue
-                    }
-                    try expect(UInt8(ascii: "]"))
-                    return
+                try elements(closedBy: UInt8(ascii: "]")) { parser throws(Malformed) in
+                    try parser.value(depth: depth + 1)
                 }
             case UInt8(ascii: "\""):
                 _ = try string()
