@@ -82,19 +82,8 @@ enum HTTPClient {
         // A server may answer and close before it read everything (a 400 or 414): keep what it said.
         writeAll(request, to: fd)
 
-        var received: [UInt8] = []
-        var buffer = [UInt8](repeating: 0, count: 65536)
-        let deadline = Date().addingTimeInterval(timeout)
-        while true {
-            let count = read(fd, &buffer, buffer.count)
-            if count > 0 {
-                received += buffer[..<count]
-            } else if count == 0 || (errno != EAGAIN && errno != EINTR) {
-                // Closed, or reset after the answer (a server that did not read the whole request).
-                break
-            }
-            if Date() > deadline { throw HTTPClientError.timedOut(received.count) }
-        }
+        // Closed, or reset after the answer (a server that did not read the whole request): either ends it.
+        let received = try readToClose(fd, timeout: timeout).answer
         return HTTPResponse(raw: received)
     }
 
@@ -109,6 +98,25 @@ enum HTTPClient {
         }
         for header in headers { head += bytes(header + "\r\n") }
         return head + bytes("\r\n") + (body ?? [])
+    }
+
+    /// Reads until the peer closes or resets the connection, within `timeout` seconds. `fd` has a short receive
+    /// timeout, so the deadline is checked between reads.
+    static func readToClose(_ fd: Int32, timeout: Double) throws -> (answer: [UInt8], reset: Bool) {
+        var received: [UInt8] = []
+        var buffer = [UInt8](repeating: 0, count: 65536)
+        let deadline = Date().addingTimeInterval(timeout)
+        while true {
+            let count = read(fd, &buffer, buffer.count)
+            if count > 0 {
+                received += buffer[..<count]
+            } else if count == 0 {
+                return (received, false)
+            } else if errno != EAGAIN && errno != EINTR {
+                return (received, true)
+            }
+            if Date() > deadline { throw HTTPClientError.timedOut(received.count) }
+        }
     }
 
     /// A TCP connection to 127.0.0.1:port with the given socket timeouts, in seconds.

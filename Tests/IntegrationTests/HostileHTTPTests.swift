@@ -84,20 +84,7 @@ final class RawConnection: @unchecked Sendable {
 
     /// Reads to the server's close, or until `timeout` seconds pass; a reset ends the answer like a close does.
     func readAnswer(timeout: Double = 10) throws -> (answer: [UInt8], reset: Bool) {
-        var received: [UInt8] = []
-        var buffer = [UInt8](repeating: 0, count: 65536)
-        let deadline = Date().addingTimeInterval(timeout)
-        while true {
-            let count = read(fd, &buffer, buffer.count)
-            if count > 0 {
-                received += buffer[..<count]
-            } else if count == 0 {
-                return (received, false)
-            } else if errno != EAGAIN && errno != EINTR {
-                return (received, true)
-            }
-            if Date() > deadline { throw HTTPClientError.timedOut(received.count) }
-        }
+        try HTTPClient.readToClose(fd, timeout: timeout)
     }
 }
 
