@@ -32,22 +32,26 @@ enum FastCGIMutator {
     }
 
     /// One to four mutations of the kinds that reach libfcgi's parser: header fields, lengths, padding, record
-    /// order, truncation, interleaved ids, management records, and the two known crashers.
+    /// order, truncation, interleaved ids, management records, and the two known crashers. A truncation can leave
+    /// fewer bytes than a record header, so a header field is changed only where the stream still has it.
     static func mutate(_ input: [UInt8], _ random: inout SplitMix64) -> [UInt8] {
         var stream = input
+        func setHeader(_ offset: Int, _ value: UInt8) {
+            if offset < stream.count { stream[offset] = value }
+        }
         for _ in 0..<Int.random(in: 1...4, using: &random) {
             guard !stream.isEmpty else { break }
             let position = Int.random(in: 0..<stream.count, using: &random)
             switch Int.random(in: 0..<12, using: &random) {
             case 0: stream[position] ^= UInt8(1 << Int.random(in: 0..<8, using: &random))
             case 1: stream[position] = UInt8.random(in: 0...255, using: &random)
-            case 2: stream[0] = [0, 2, 255].randomElement(using: &random)!  // version
-            case 3: stream[1] = UInt8.random(in: 0...12, using: &random)  // type
+            case 2: setHeader(0, [0, 2, 255].randomElement(using: &random)!)  // version
+            case 3: setHeader(1, UInt8.random(in: 0...12, using: &random))  // type
             case 4:  // request id: 0 (management), another, or the highest
                 let id: UInt16 = [0, 2, 0xFFFF].randomElement(using: &random)!
-                stream[2] = UInt8(id >> 8)
-                stream[3] = UInt8(id & 0xFF)
-            case 5: stream[6] = UInt8.random(in: 0...255, using: &random)  // padding length
+                setHeader(2, UInt8(id >> 8))
+                setHeader(3, UInt8(id & 0xFF))
+            case 5: setHeader(6, UInt8.random(in: 0...255, using: &random))  // padding length
             case 6: stream = Array(stream.prefix(position))  // truncated
             case 7:  // a record repeated
                 let record = Array(stream[0..<min(stream.count, 16)])
@@ -78,11 +82,39 @@ enum FastCGIMutator {
 }
 
 @Suite struct FastCGIProtocolFuzzTests {
-    /// `FASTCGI_FUZZ_ITERATIONS` (default 400) mutated streams; `FASTCGI_FUZZ_SEED` to repeat a run.
+    /// The fixed seed of the short run, so that `./scripts/test` sends the same streams every time.
+    static let defaultSeed: UInt64 = 20_261_129
+
+    /// The mutator is test code that runs inside the test process: a mutation that traps would take the whole
+    /// suite down with it. Every seed of a wide range, run through the mutator alone, must come back.
+    @Test func mutatorHandlesEveryStreamItMakes() {
+        var shortest = Int.max
+        for seed in UInt64(0)..<20_000 {
+            var random = SplitMix64(state: seed)
+            let stream = FastCGIMutator.mutate(FastCGIMutator.validStream(&random), &random)
+            shortest = min(shortest, stream.count)
+        }
+        // Truncation reaches below a record header's eight bytes, the case that once trapped.
+        #expect(shortest < 8)
+    }
+
+    /// `FASTCGI_FUZZ_ITERATIONS` (default 400) mutated streams from `FASTCGI_FUZZ_SEED` (default a fixed seed;
+    /// `random` for a new one, which the test prints first so that a failing run can be repeated).
     @Test func daemonKeepsAnsweringThroughMutatedRecordStreams() throws {
         let environment = ProcessInfo.processInfo.environment
         let iterations = environment["FASTCGI_FUZZ_ITERATIONS"].flatMap(Int.init) ?? 400
-        let seed = environment["FASTCGI_FUZZ_SEED"].flatMap(UInt64.init) ?? UInt64(Date().timeIntervalSince1970)
+        let seed: UInt64
+        switch environment["FASTCGI_FUZZ_SEED"] {
+        case nil, "": seed = Self.defaultSeed
+        case "random": seed = UInt64.random(in: 0...UInt64.max)
+        case let text?:
+            guard let value = UInt64(text) else {
+                Issue.record("FASTCGI_FUZZ_SEED must be a number or 'random', not '\(text)'")
+                return
+            }
+            seed = value
+        }
+        FileHandle.standardError.write(Data("FastCGI protocol fuzzer: seed \(seed), \(iterations) streams\n".utf8))
         // One thread per worker: a crash then costs the attacker's connection and nothing else.
         let daemon = try Daemon(["--workers", "3", "--threads", "1", "--idle-timeout", "1"])
         try daemon.waitForWorkers(3)
