@@ -94,7 +94,7 @@ struct Serve: ParsableCommand {
     @Option(help: "Threads per worker, each holding one connection. Capacity is workers times threads.")
     var threads: Int = 16
 
-    @Option(help: "Seconds a connection may stay silent, or leave its answer unread, before it is closed.")
+    @Option(help: "Seconds a connection may take to send its next request and take the answer, before it is closed.")
     var idleTimeout: Double = 5
 
     @Option(help: "Seconds to finish the requests in flight on SIGTERM or SIGINT.")

@@ -10,7 +10,9 @@ import Glibc
 ///
 /// The threads accept connections themselves rather than leaving it to libfcgi, for three reasons:
 /// - libfcgi has no timeouts. Each accepted connection gets `SO_RCVTIMEO` and `SO_SNDTIMEO` here, which a unix
-///   socket connection would not inherit from its listener.
+///   socket connection would not inherit from its listener. Those bound each read and write; the worker's main
+///   thread also bounds each whole request by the same idle timeout, so a peer that trickles a byte just inside
+///   it cannot hold a thread for longer.
 /// - A thread waiting to accept must wake on shutdown: it sleeps in `poll` on the listener and a wake pipe.
 /// - No lock is held around accepting, so an idle kept-alive connection pins its own thread and no other.
 /// libfcgi then reads and writes the connection handed to it in `FCGX_Request.ipcFd`; the request's listening
@@ -31,8 +33,8 @@ final class FastCGIWorker: @unchecked Sendable {
     private let isTCP: Bool
     private let processValues: ConfigurationValues
     private let processConfiguration: ConfigurationResult
-    /// Per thread, the kept-alive connection it is waiting on for a next request, or -1.
-    private let idleConnections: Guarded<[Int32]>
+    /// Per thread, the connection it holds and since when, for the request deadline and for shutdown.
+    private let holds: Guarded<[Hold]>
     private let finishedThreads = Guarded(0)
 
     init(listenFD: Int32, settings: Settings) {
@@ -47,7 +49,7 @@ final class FastCGIWorker: @unchecked Sendable {
         // Read once: a request's own parameters win over these, variable by variable.
         processValues = ConfigurationValues(ProcessIO.environment)
         processConfiguration = processValues.configuration()
-        idleConnections = Guarded([Int32](repeating: -1, count: settings.threads))
+        holds = Guarded([Hold](repeating: Hold(), count: settings.threads))
     }
 
     func run() -> Int32 {
@@ -72,24 +74,47 @@ final class FastCGIWorker: @unchecked Sendable {
             return 1
         }
 
+        // A quarter of the timeout between looks, so a request is cut at most a quarter late.
+        let tick = max(10, min(250, settings.idleTimeoutMilliseconds / 4))
         while !Shutdown.isRequested && finishedThreads.withLock({ $0 }) < started {
-            Shutdown.sleep(milliseconds: 500)
+            Shutdown.sleep(milliseconds: tick)
+            cutOverdueRequests()
             if let supervisor = settings.supervisor, getppid() != supervisor {
                 Log.event("supervisor_gone")
                 Shutdown.begin()
             }
         }
         // Threads waiting on a kept-alive connection are woken; a request already being read or answered is
-        // left to finish within the grace period.
-        idleConnections.withLock { fds in
-            for fd in fds where fd >= 0 { shutdown(fd, Int32(SHUT_RD)) }
+        // left to finish within the grace period, and within its deadline.
+        holds.withLock { holds in
+            for hold in holds where hold.waitsOnKeptConnection && hold.fd >= 0 { shutdown(hold.fd, Int32(SHUT_RD)) }
         }
         var waited = 0
         while finishedThreads.withLock({ $0 }) < started && waited < settings.graceMilliseconds {
             usleep(10_000)
             waited += 10
+            cutOverdueRequests()
         }
         return 0
+    }
+
+    /// Shuts down each connection whose thread has waited for, read or answered its current request for longer
+    /// than the idle timeout. The thread's blocked read or write then fails, libfcgi closes the connection, and
+    /// the thread goes back to accepting.
+    private func cutOverdueRequests() {
+        let now = monotonicMilliseconds()
+        let limit = Int64(settings.idleTimeoutMilliseconds)
+        let cut = holds.withLock { holds -> [Int64] in
+            var cut: [Int64] = []
+            for index in holds.indices {
+                guard let since = holds[index].since, now - since >= limit, holds[index].fd >= 0 else { continue }
+                shutdown(holds[index].fd, Int32(SHUT_RDWR))
+                holds[index].since = nil
+                cut.append(now - since)
+            }
+            return cut
+        }
+        for held in cut { Log.event("request_timeout", "held_ms=\(held)") }
     }
 
     private func serveConnections(thread index: Int) {
@@ -102,26 +127,37 @@ final class FastCGIWorker: @unchecked Sendable {
         var cache = ConfigurationCache()
         var request = FCGX_Request()
         FCGX_InitRequest(&request, -1, 0)
+        // This thread's duplicate of its connection's descriptor; see `Hold.fd`.
+        var duplicate: Int32 = -1
+        defer { if duplicate >= 0 { close(duplicate) } }
         while true {
-            if request.ipcFd < 0 {
-                guard let fd = acceptConnection(poller) else { break }
-                request.ipcFd = fd
-                // FCGX_Accept_r first finishes the previous request, closing its connection unless it was kept.
-                request.keepConnection = 1
-            } else {
+            let kept = request.ipcFd >= 0
+            if kept {
                 if Shutdown.isRequested {
                     FCGX_Free(&request, 1)
                     break
                 }
-                let fd = request.ipcFd
-                idleConnections.withLock { $0[index] = fd }
+            } else {
+                if duplicate >= 0 {
+                    close(duplicate)
+                    duplicate = -1
+                }
+                guard let fd = acceptConnection(poller) else { break }
+                request.ipcFd = fd
+                // FCGX_Accept_r first finishes the previous request, closing its connection unless it was kept.
+                request.keepConnection = 1
+                duplicate = fcntl(fd, F_DUPFD_CLOEXEC, 0)
             }
+            let hold = Hold(fd: duplicate, since: monotonicMilliseconds(), waitsOnKeptConnection: kept)
+            holds.withLock { $0[index] = hold }
             let accepted = FCGX_Accept_r(&request)
-            idleConnections.withLock { $0[index] = -1 }
             // A negative result: the connection ended, broke or timed out, and libfcgi has closed it.
-            guard accepted >= 0 else { continue }
-            serve(&request, cache: &cache)
-            FCGX_Finish_r(&request)
+            if accepted >= 0 {
+                holds.withLock { $0[index].waitsOnKeptConnection = false }
+                serve(&request, cache: &cache)
+            }
+            holds.withLock { $0[index] = Hold() }
+            if accepted >= 0 { FCGX_Finish_r(&request) }
         }
     }
 
@@ -206,6 +242,24 @@ final class FastCGIWorker: @unchecked Sendable {
             }
         }
     }
+}
+
+/// What one thread is doing with a connection.
+private struct Hold {
+    /// A duplicate of the connection's descriptor, or -1. libfcgi closes its own descriptor when a connection
+    /// fails, and the number may then go to another thread's new connection; the duplicate still names this
+    /// connection, so a `shutdown` through it can never reach another.
+    var fd: Int32 = -1
+    /// When the thread began waiting for its current request, in monotonic milliseconds; nil between requests.
+    var since: Int64? = nil
+    /// Whether it waits on a kept-alive connection for a next request, which shutdown may cut at once.
+    var waitsOnKeptConnection = false
+}
+
+private func monotonicMilliseconds() -> Int64 {
+    var now = timespec()
+    clock_gettime(CLOCK_MONOTONIC, &now)
+    return Int64(now.tv_sec) * 1000 + Int64(now.tv_nsec) / 1_000_000
 }
 
 /// The configuration a thread read last. nginx sends `fastcgi_param OAUTH_FORWARD_TARGET` with every request,

@@ -77,6 +77,38 @@ import Glibc
         }
     }
 
+    /// The idle timeout bounds a whole request, not only each read: a peer that sends its request a byte every
+    /// half second, each read well inside the one-second timeout, still loses its thread after about a second.
+    @Test func tricklingPeerHoldsAThreadOnlyUntilTheIdleTimeout() throws {
+        let daemon = try Daemon(["--workers", "1", "--threads", "1", "--idle-timeout", "1"])
+        let trickler = try FastCGIConnection(unixPath: daemon.socketPath, timeout: 10)
+        let stream = FastCGIRecord.request(Daemon.parameters(query: "slow=1"))
+        let tricklerFD = trickler.fd
+        let sent = Locked(0)
+        let done = DispatchSemaphore(value: 0)
+        DispatchQueue.global().async {
+            // At most 30 bytes, 15 s: far longer than the test waits, far shorter than the whole request.
+            for byte in stream.prefix(30) {
+                guard writeAll([byte], to: tricklerFD) == 1 else { break }
+                sent.withLock { $0 += 1 }
+                usleep(500_000)
+            }
+            done.signal()
+        }
+        usleep(200_000)
+        let start = Date()
+        let answer = try daemon.get(query: "after=1", timeout: 10)
+        let waited = Date().timeIntervalSince(start)
+        #expect(answer.stdout == Daemon.redirect(to: Daemon.productionOura + bytes("?after=1")))
+        // Cut about a second after it began, plus up to a quarter second for the check; held for good, the next
+        // peer would wait out its own 10 s.
+        #expect(waited < (underSanitizer ? 6 : 3), "the next peer waited \(waited) s")
+        #expect(trickler.peerClosed())
+        #expect(done.wait(timeout: .now() + 20) == .success)
+        #expect(sent.withLock { $0 } < 10, "the daemon read \(sent.withLock { $0 }) trickled bytes")
+        try daemon.waitForLog(containing: "event=request_timeout")
+    }
+
     /// While capacity remains, a stalled peer delays nobody.
     @Test func stalledPeerDoesNotBlockOthersWhileThreadsRemain() throws {
         let daemon = try Daemon(["--workers", "1", "--threads", "2", "--idle-timeout", "30"])
