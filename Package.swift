@@ -24,7 +24,8 @@ let package = Package(
         .executableTarget(
             name: "oauth-forward-cgi",
             dependencies: [
-                "CFastCGI", "CEpoll", "OAuthForward", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                "CFastCGI", "CEpoll", "OAuthForward",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
         .testTarget(name: "OAuthForwardTests", dependencies: ["OAuthForward"]),

@@ -40,25 +40,33 @@ struct Setup {
     }
 
     static let all: [Setup] = [
-        Setup(target: "production-us", destinations: [junctionCallbacks["production-us"]!],
+        Setup(
+            target: "production-us", destinations: [junctionCallbacks["production-us"]!],
             logTargets: ["production-us"]),
-        Setup(target: "sandbox-eu", providers: "oura, fitbit ,google_fit",
+        Setup(
+            target: "sandbox-eu", providers: "oura, fitbit ,google_fit",
             destinations: [junctionCallbacks["sandbox-eu"]!], allowlist: ["oura", "fitbit", "google_fit"],
             logTargets: ["sandbox-eu"]),
-        Setup(target: "https://auth.example.com/connect/{provider}/callback",
+        Setup(
+            target: "https://auth.example.com/connect/{provider}/callback",
             destinations: ["https://auth.example.com/connect/{provider}/callback"], logTargets: ["auth.example.com"]),
-        Setup(target: "https://auth.example.com:8443/oauth/callback",
+        Setup(
+            target: "https://auth.example.com:8443/oauth/callback",
             destinations: ["https://auth.example.com:8443/oauth/callback"], logTargets: ["auth.example.com:8443"]),
-        Setup(target: "http://127.0.0.1:8080/cb/{provider}", destinations: ["http://127.0.0.1:8080/cb/{provider}"],
+        Setup(
+            target: "http://127.0.0.1:8080/cb/{provider}", destinations: ["http://127.0.0.1:8080/cb/{provider}"],
             logTargets: ["127.0.0.1:8080"]),
-        Setup(target: "auto", environments: "sandbox-us,production-us",
+        Setup(
+            target: "auto", environments: "sandbox-us,production-us",
             destinations: [junctionCallbacks["sandbox-us"]!, junctionCallbacks["production-us"]!],
             logTargets: ["auto", "sandbox-us", "production-us"]),
-        Setup(target: "auto", environments: "sandbox-us,sandbox-eu,production-us,production-eu",
+        Setup(
+            target: "auto", environments: "sandbox-us,sandbox-eu,production-us,production-eu",
             fallback: "https://app.example.com/oauth/{provider}",
             destinations: Array(junctionCallbacks.values) + ["https://app.example.com/oauth/{provider}"],
             logTargets: Set(junctionCallbacks.keys).union(["auto", "app.example.com"])),
-        Setup(target: "auto", providers: "oura", environments: "production-eu",
+        Setup(
+            target: "auto", providers: "oura", environments: "production-eu",
             fallback: "https://app.example.com/callback",
             destinations: [junctionCallbacks["production-eu"]!, "https://app.example.com/callback"],
             allowlist: ["oura"], logTargets: ["auto", "production-eu", "app.example.com"]),
@@ -208,7 +216,8 @@ struct ForwarderCase {
         if setup.isAuto {
             let junction = junctionCallbacks.first { bytes($0.value.replacingPlaceholder(with: provider)) == base }
             if let junction {
-                require(outcome.log.route == "aud_match" && outcome.log.target == junction.key,
+                require(
+                    outcome.log.route == "aud_match" && outcome.log.target == junction.key,
                     "a Junction Location without aud_match to \(junction.key); \(context)")
             } else {
                 require(outcome.log.route == "fallback", "a fallback Location without route=fallback; \(context)")
@@ -221,10 +230,12 @@ struct ForwarderCase {
         require(Self.errorBodies.contains(body), "an error body that is not a fixed text: \(escaped(body))")
         // Implied by the line above, and spelt out as the README states it. A query that is itself part of a fixed
         // text ("callback.") is no leak.
-        require(query.count < 8 || !occurs(query, in: body) || Self.errorBodies.contains { occurs(query, in: $0) },
+        require(
+            query.count < 8 || !occurs(query, in: body) || Self.errorBodies.contains { occurs(query, in: $0) },
             "the error body holds the query; \(context)")
         let path = request.pathInfo ?? []
-        require(path.count < 8 || !occurs(path, in: body) || Self.errorBodies.contains { occurs(path, in: $0) },
+        require(
+            path.count < 8 || !occurs(path, in: body) || Self.errorBodies.contains { occurs(path, in: $0) },
             "the error body holds the path; \(context)")
     }
 
@@ -254,17 +265,21 @@ struct ForwarderCase {
         require(!line.dropLast().contains { $0 < 0x20 || $0 >= 0x7F }, "log: \(escaped(line)); \(context)")
 
         let method = request.method ?? []
-        let methodIsToken = (1...16).contains(method.count)
+        let methodIsToken =
+            (1...16).contains(method.count)
             && method.allSatisfy { (UInt8(ascii: "A")...UInt8(ascii: "Z")).contains($0) }
-        let expectedMethod = request.method == nil ? "-" : methodIsToken ? String(decoding: method, as: UTF8.self) : "invalid"
+        let expectedMethod =
+            request.method == nil ? "-" : methodIsToken ? String(decoding: method, as: UTF8.self) : "invalid"
         require(log.method == expectedMethod, "log method \(log.method); \(context)")
         require(log.provider == provider, "log provider \(log.provider ?? "nil"); \(context)")
         require(log.status == status, "log status \(log.status); \(context)")
         require(log.queryLength == query.count, "log query_bytes \(log.queryLength); \(context)")
         require(log.target.map { setup.logTargets.contains($0) } ?? true, "log target \(log.target ?? ""); \(context)")
         require([nil, "aud_match", "fallback", "rejected"].contains(log.route), "log route; \(context)")
-        let states = ["no_state", "not_a_jwt", "bad_base64", "bad_json", "no_aud", "foreign_aud",
-            "environment_not_allowed", "duplicate"]
+        let states = [
+            "no_state", "not_a_jwt", "bad_base64", "bad_json", "no_aud", "foreign_aud",
+            "environment_not_allowed", "duplicate",
+        ]
         require(log.state.map { states.contains($0) } ?? true, "log state \(log.state ?? ""); \(context)")
         require((log.reason == nil) == (status == 307), "log reason on a \(status); \(context)")
         require(log.reason.map { Self.logReasons.contains($0) } ?? true, "log reason \(log.reason ?? "")")
@@ -320,7 +335,9 @@ struct ParsedAnswer {
         let lines = splitBytes(head, at: bytes("\r\n"))
         for line in lines {
             // A CR, an LF or any other control byte inside a line would let a client or proxy see another field.
-            require(!line.contains { $0 < 0x20 || $0 == 0x7F }, "a control byte in header line \(escaped(line)); \(context())")
+            require(
+                !line.contains { $0 < 0x20 || $0 == 0x7F },
+                "a control byte in header line \(escaped(line)); \(context())")
         }
         let statusLine = lines[0]
         require(statusLine.starts(with: bytes("Status: ")) && statusLine.count >= 11, "status line; \(context())")

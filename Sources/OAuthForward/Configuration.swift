@@ -135,7 +135,9 @@ public struct ConfigurationValues: Equatable, Sendable {
     public var environments: [UInt8]?
     public var fallback: [UInt8]?
 
-    public init(target: [UInt8]? = nil, providers: [UInt8]? = nil, environments: [UInt8]? = nil, fallback: [UInt8]? = nil) {
+    public init(
+        target: [UInt8]? = nil, providers: [UInt8]? = nil, environments: [UInt8]? = nil, fallback: [UInt8]? = nil
+    ) {
         self.target = target
         self.providers = providers
         self.environments = environments

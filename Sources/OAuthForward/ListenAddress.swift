@@ -65,7 +65,8 @@ public enum ListenAddressError: Error, Equatable, Sendable {
     case unixPathTooLong
 
     public var message: String {
-        let forms = "use a unix socket path (/run/oauth-forward-cgi/oauth-forward-cgi.sock) or a numeric address "
+        let forms =
+            "use a unix socket path (/run/oauth-forward-cgi/oauth-forward-cgi.sock) or a numeric address "
             + "(127.0.0.1:9000, [::1]:9000)"
         return switch self {
         case .empty: "--listen is empty; \(forms)"

@@ -24,7 +24,8 @@ public struct RequestLog: Equatable, Sendable {
 
     static func loggableMethod(_ method: [UInt8]?) -> String {
         guard let method else { return "-" }
-        let isToken = (1...16).contains(method.count)
+        let isToken =
+            (1...16).contains(method.count)
             && method.allSatisfy { (UInt8(ascii: "A")...UInt8(ascii: "Z")).contains($0) }
         return isToken ? String(decoding: method, as: UTF8.self) : "invalid"
     }

@@ -54,7 +54,9 @@ public enum StateToken {
         case .noAudience: return .other(why: .noAudience)
         case .audience(let value): audience = value
         }
-        guard let environment = JunctionEnvironment(linkAudience: audience) else { return .other(why: .foreignAudience) }
+        guard let environment = JunctionEnvironment(linkAudience: audience) else {
+            return .other(why: .foreignAudience)
+        }
         return allowed.contains(environment) ? .junction(environment) : .other(why: .environmentNotAllowed)
     }
 

@@ -201,11 +201,13 @@ struct Check: ParsableCommand {
             case .fixed(let target):
                 report += "route: always \(target.logName)\n"
             case .byState(let environments, let fallback):
-                report += "route: by the state token's aud, to "
+                report +=
+                    "route: by the state token's aud, to "
                     + environments.map(\.presetName).joined(separator: ", ")
                     + "; other callbacks " + (fallback.map { "to \($0.logName)" } ?? "answer 400") + "\n"
             }
-            report += "providers: "
+            report +=
+                "providers: "
                 + (configuration.allowlist.map { $0.providers.map(\.name).joined(separator: ",") } ?? "any") + "\n"
         case .failure(let error):
             report += "configuration error: \(error.message)\n"

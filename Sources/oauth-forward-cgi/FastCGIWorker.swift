@@ -211,7 +211,8 @@ final class FastCGIWorker: @unchecked Sendable {
         let cgiRequest = RequestVariables.request(from: lookup)
         let requestValues = ConfigurationValues(lookup)
         let configuration =
-            requestValues.isEmpty ? processConfiguration : cache.configuration(for: requestValues.overriding(processValues))
+            requestValues.isEmpty
+            ? processConfiguration : cache.configuration(for: requestValues.overriding(processValues))
         let outcome = Forwarder.respond(to: cgiRequest, configuration: configuration)
 
         discardBody(of: request)
@@ -326,6 +327,7 @@ struct AcceptPoller {
 /// Lines about the process rather than a request, in the same logfmt shape.
 enum Log {
     static func event(_ name: String, _ fields: String = "") {
-        ProcessIO.writeAll("app=oauth-forward-cgi pid=\(getpid()) event=\(name)\(fields.isEmpty ? "" : " " + fields)\n", to: 2)
+        ProcessIO.writeAll(
+            "app=oauth-forward-cgi pid=\(getpid()) event=\(name)\(fields.isEmpty ? "" : " " + fields)\n", to: 2)
     }
 }

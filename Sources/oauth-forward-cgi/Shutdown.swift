@@ -79,10 +79,12 @@ enum Threads {
         pthread_attr_setstacksize(&attributes, stackSize)
         var thread = pthread_t()
         let context = Unmanaged.passRetained(Start(body)).toOpaque()
-        let result = pthread_create(&thread, &attributes, { context in
-            Unmanaged<Start>.fromOpaque(context!).takeRetainedValue().body()
-            return nil
-        }, context)
+        let result = pthread_create(
+            &thread, &attributes,
+            { context in
+                Unmanaged<Start>.fromOpaque(context!).takeRetainedValue().body()
+                return nil
+            }, context)
         guard result == 0 else {
             Unmanaged<Start>.fromOpaque(context).release()
             return nil

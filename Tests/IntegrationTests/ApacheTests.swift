@@ -53,7 +53,7 @@ final class ApacheSetup {
                 self.apache = apache
                 self.program = program
                 break
-            } catch where attempt < 3 && "\(error)".contains("Address already in use") {
+            } catch  where attempt < 3 && "\(error)".contains("Address already in use") {
                 continue
             }
         }

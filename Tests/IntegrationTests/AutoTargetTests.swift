@@ -49,7 +49,8 @@ enum LinkTokens {
                 ("PATH_INFO", bytes("/oura")), ("QUERY_STRING", bytes(query)),
             ] + LinkTokens.environment)
         if let location {
-            #expect(finished.stdoutText.hasPrefix("Status: 307 Temporary Redirect\r\nLocation: \(location)?\(query)\r\n"))
+            #expect(
+                finished.stdoutText.hasPrefix("Status: 307 Temporary Redirect\r\nLocation: \(location)?\(query)\r\n"))
         } else {
             #expect(finished.stdoutText.hasPrefix("Status: 400 Bad Request\r\n"))
             #expect(!finished.stdoutText.contains("Location"))
@@ -64,7 +65,8 @@ enum LinkTokens {
         for (query, location) in LinkTokens.cases {
             let answer = try daemon.get(query: query)
             if let location, location.contains("junction.com") {
-                #expect(answer.stdoutText.hasPrefix("Status: 307 Temporary Redirect\r\nLocation: \(location)?\(query)\r\n"))
+                #expect(
+                    answer.stdoutText.hasPrefix("Status: 307 Temporary Redirect\r\nLocation: \(location)?\(query)\r\n"))
             } else {
                 // No fallback given: everything else is refused.
                 #expect(answer.stdoutText.hasPrefix("Status: 400 Bad Request\r\n"))
@@ -88,8 +90,9 @@ enum LinkTokens {
         let finished = try ChildProcess.run(
             Binary.path, ["check", "/oura?state=\(LinkTokens.sandboxUS)"], environment: LinkTokens.environment)
         #expect(finished.status == 0)
-        #expect(finished.stdoutText.contains(
-            "route: by the state token's aud, to sandbox-us, production-eu; other callbacks to app.example.com\n"))
+        #expect(
+            finished.stdoutText.contains(
+                "route: by the state token's aud, to sandbox-us, production-eu; other callbacks to app.example.com\n"))
         #expect(finished.stdoutText.contains("Location: https://api.sandbox.us.junction.com/v2/link/connect/oura?"))
         #expect(finished.stdoutText.contains("route=aud_match"))
     }

@@ -77,7 +77,10 @@ import Glibc
             Binary.path,
             environment: Self.cgiEnvironment(
                 method: "POST", query: bytes("x=1"),
-                extra: [("CONTENT_LENGTH", bytes(String(body.count))), ("CONTENT_TYPE", bytes("application/x-www-form-urlencoded"))]),
+                extra: [
+                    ("CONTENT_LENGTH", bytes(String(body.count))),
+                    ("CONTENT_TYPE", bytes("application/x-www-form-urlencoded")),
+                ]),
             stdinFD: fds[0])
         close(fds[0])
         let written = writeAll(body, to: fds[1])

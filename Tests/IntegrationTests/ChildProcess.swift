@@ -75,12 +75,15 @@ final class ChildProcess: @unchecked Sendable {
         let sanitizerOptions = ["ASAN_OPTIONS", "TSAN_OPTIONS"].compactMap { name in
             ProcessInfo.processInfo.environment[name].map { (name, bytes($0)) }
         }
-        let envp = (environment + sanitizerOptions).map { name, value -> UnsafeMutablePointer<CChar>? in
-            let entry = Array(name.utf8) + [UInt8(ascii: "=")] + value + [0]
-            let pointer = UnsafeMutablePointer<CChar>.allocate(capacity: entry.count)
-            entry.withUnsafeBytes { pointer.initialize(from: $0.bindMemory(to: CChar.self).baseAddress!, count: entry.count) }
-            return pointer
-        } + [nil]
+        let envp =
+            (environment + sanitizerOptions).map { name, value -> UnsafeMutablePointer<CChar>? in
+                let entry = Array(name.utf8) + [UInt8(ascii: "=")] + value + [0]
+                let pointer = UnsafeMutablePointer<CChar>.allocate(capacity: entry.count)
+                entry.withUnsafeBytes {
+                    pointer.initialize(from: $0.bindMemory(to: CChar.self).baseAddress!, count: entry.count)
+                }
+                return pointer
+            } + [nil]
         defer {
             argv.forEach { free($0) }
             envp.forEach { $0?.deallocate() }

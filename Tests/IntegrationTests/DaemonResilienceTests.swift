@@ -107,8 +107,9 @@ import Glibc
         usleep(100_000)
         let start = Date()
         for index in 0..<20 {
-            #expect(try daemon.get(query: "i=\(index)").stdout
-                == Daemon.redirect(to: Daemon.productionOura + bytes("?i=\(index)")))
+            #expect(
+                try daemon.get(query: "i=\(index)").stdout
+                    == Daemon.redirect(to: Daemon.productionOura + bytes("?i=\(index)")))
         }
         // Blocked behind the stalled peer, each request would wait out its 30 s idle timeout.
         #expect(Date().timeIntervalSince(start) < (underSanitizer ? 10 : 2))
@@ -126,12 +127,14 @@ import Glibc
             kept.append(connection)
         }
         let start = Date()
-        #expect(try daemon.get(query: "fresh=1").stdout
-            == Daemon.redirect(to: Daemon.productionOura + bytes("?fresh=1")))
+        #expect(
+            try daemon.get(query: "fresh=1").stdout
+                == Daemon.redirect(to: Daemon.productionOura + bytes("?fresh=1")))
         for (index, connection) in kept.enumerated().reversed() {
             connection.send(FastCGIRecord.request(Daemon.parameters(query: "again=\(index)"), keepConnection: true))
-            #expect(connection.readAnswer().stdout
-                == Daemon.redirect(to: Daemon.productionOura + bytes("?again=\(index)")))
+            #expect(
+                connection.readAnswer().stdout
+                    == Daemon.redirect(to: Daemon.productionOura + bytes("?again=\(index)")))
         }
         #expect(Date().timeIntervalSince(start) < (underSanitizer ? 10 : 1))
     }

@@ -9,8 +9,9 @@ import Glibc
 @Suite struct DaemonTests {
     @Test func servesOnAUnixSocketWithTheDefaultMode() throws {
         let daemon = try Daemon(["--workers", "2", "--threads", "2"])
-        #expect(try daemon.get(query: "code=1&state=x%2By").stdout
-            == Daemon.redirect(to: Daemon.productionOura + bytes("?code=1&state=x%2By")))
+        #expect(
+            try daemon.get(query: "code=1&state=x%2By").stdout
+                == Daemon.redirect(to: Daemon.productionOura + bytes("?code=1&state=x%2By")))
         var status = stat()
         #expect(lstat(daemon.socketPath, &status) == 0)
         #expect(status.st_mode & 0o777 == 0o660)
@@ -86,8 +87,9 @@ import Glibc
         }
         let client = try #require(connection)
         client.send(FastCGIRecord.request(Daemon.parameters(query: "c=3")))
-        #expect(client.readAnswer().stdout
-            == Daemon.redirect(to: bytes("https://api.sandbox.eu.junction.com/v2/link/connect/oura?c=3")))
+        #expect(
+            client.readAnswer().stdout
+                == Daemon.redirect(to: bytes("https://api.sandbox.eu.junction.com/v2/link/connect/oura?c=3")))
     }
 
     @Test(arguments: [
@@ -131,12 +133,14 @@ import Glibc
         let daemon = try Daemon(
             ["--target", "sandbox-us", "--providers", "oura", "--workers", "1"],
             environment: [("OAUTH_FORWARD_TARGET", bytes("production-eu"))])
-        #expect(try daemon.get(query: "a=1").stdout
-            == Daemon.redirect(to: bytes("https://api.sandbox.us.junction.com/v2/link/connect/oura?a=1")))
+        #expect(
+            try daemon.get(query: "a=1").stdout
+                == Daemon.redirect(to: bytes("https://api.sandbox.us.junction.com/v2/link/connect/oura?a=1")))
         #expect(try daemon.get(query: "", path: "/fitbit").stdoutText.hasPrefix("Status: 404 Not Found\r\n"))
         let connection = try FastCGIConnection(unixPath: daemon.socketPath)
-        connection.send(FastCGIRecord.request(
-            Daemon.parameters(query: "a=1") + [("OAUTH_FORWARD_TARGET", bytes("production-us"))]))
+        connection.send(
+            FastCGIRecord.request(
+                Daemon.parameters(query: "a=1") + [("OAUTH_FORWARD_TARGET", bytes("production-us"))]))
         #expect(connection.readAnswer().stdout == Daemon.redirect(to: Daemon.productionOura + bytes("?a=1")))
     }
 
@@ -152,8 +156,9 @@ import Glibc
             environment: [("PATH", bytes("/usr/bin:/bin"))])
         defer { activator.stop() }
         let answer = Daemon.firstAnswer(at: path, query: "d=4")
-        #expect(answer.stdout
-            == Daemon.redirect(to: bytes("https://api.sandbox.eu.junction.com/v2/link/connect/oura?d=4")))
+        #expect(
+            answer.stdout
+                == Daemon.redirect(to: bytes("https://api.sandbox.eu.junction.com/v2/link/connect/oura?d=4")))
         // systemd-socket-activate execs the daemon in its own process: the supervisor is that pid.
         let deadlineWorkers = Date().addingTimeInterval(5)
         while Daemon.children(of: activator.pid).count != 2 && Date() < deadlineWorkers { usleep(20_000) }
@@ -183,8 +188,10 @@ import Glibc
     @Test func helpVersionAndCheck() throws {
         let help = try ChildProcess.run(Binary.path, ["serve", "--help"], environment: [])
         #expect(help.status == 0)
-        for flag in ["--listen", "--socket-mode", "--socket-group", "--workers", "--threads", "--idle-timeout",
-                     "--grace", "--target", "--providers"] {
+        for flag in [
+            "--listen", "--socket-mode", "--socket-group", "--workers", "--threads", "--idle-timeout",
+            "--grace", "--target", "--providers",
+        ] {
             #expect(help.stdoutText.contains(flag))
         }
         let version = try ChildProcess.run(Binary.path, ["--version"], environment: [])
@@ -198,10 +205,12 @@ import Glibc
         #expect(check.stdoutText.contains("OAUTH_FORWARD_TARGET: sandbox-us (--target)\n"))
         #expect(check.stdoutText.contains("OAUTH_FORWARD_PROVIDERS: oura (--providers)\n"))
         #expect(check.stdoutText.contains("route: always sandbox-us\n"))
-        #expect(check.stdoutText.contains(
-            "Location: https://api.sandbox.us.junction.com/v2/link/connect/oura?code=a%2Bb&state=x\n"))
+        #expect(
+            check.stdoutText.contains(
+                "Location: https://api.sandbox.us.junction.com/v2/link/connect/oura?code=a%2Bb&state=x\n"))
 
-        let refused = try ChildProcess.run(Binary.path, ["check", "/Oura?code=1"],
+        let refused = try ChildProcess.run(
+            Binary.path, ["check", "/Oura?code=1"],
             environment: [("OAUTH_FORWARD_TARGET", bytes("production-eu"))])
         #expect(refused.status == 1)
         #expect(refused.stdoutText.contains("OAUTH_FORWARD_TARGET: production-eu (environment)\n"))

@@ -19,19 +19,25 @@ enum FastCGIRecord {
 
     static func record(type: UInt8, requestID: UInt16 = 1, content: [UInt8]) -> [UInt8] {
         precondition(content.count <= 0xFFFF)
-        return [1, type, UInt8(requestID >> 8), UInt8(requestID & 0xFF), UInt8(content.count >> 8),
-                UInt8(content.count & 0xFF), 0, 0] + content
+        return [
+            1, type, UInt8(requestID >> 8), UInt8(requestID & 0xFF), UInt8(content.count >> 8),
+            UInt8(content.count & 0xFF), 0, 0,
+        ] + content
     }
 
     static func begin(role: UInt16, keepConnection: Bool = false, requestID: UInt16 = 1) -> [UInt8] {
-        record(type: beginRequest, requestID: requestID,
-               content: [UInt8(role >> 8), UInt8(role & 0xFF), keepConnection ? 1 : 0, 0, 0, 0, 0, 0])
+        record(
+            type: beginRequest, requestID: requestID,
+            content: [UInt8(role >> 8), UInt8(role & 0xFF), keepConnection ? 1 : 0, 0, 0, 0, 0, 0])
     }
 
     static func length(_ count: Int) -> [UInt8] {
         count < 128
             ? [UInt8(count)]
-            : [UInt8((count >> 24) | 0x80), UInt8((count >> 16) & 0xFF), UInt8((count >> 8) & 0xFF), UInt8(count & 0xFF)]
+            : [
+                UInt8((count >> 24) | 0x80), UInt8((count >> 16) & 0xFF), UInt8((count >> 8) & 0xFF),
+                UInt8(count & 0xFF),
+            ]
     }
 
     static func params(_ pairs: [(String, [UInt8])], requestID: UInt16 = 1) -> [UInt8] {

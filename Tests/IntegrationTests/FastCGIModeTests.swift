@@ -49,8 +49,10 @@ final class SpawnedFastCGI {
     static func parameters(
         method: String = "GET", path: String = "/oura", query: [UInt8], extra: [(String, [UInt8])] = []
     ) -> [(String, [UInt8])] {
-        [("GATEWAY_INTERFACE", bytes("CGI/1.1")), ("REQUEST_METHOD", bytes(method)), ("PATH_INFO", bytes(path)),
-         ("QUERY_STRING", query)] + extra
+        [
+            ("GATEWAY_INTERFACE", bytes("CGI/1.1")), ("REQUEST_METHOD", bytes(method)), ("PATH_INFO", bytes(path)),
+            ("QUERY_STRING", query),
+        ] + extra
     }
 
     static func redirect(to location: [UInt8]) -> [UInt8] {
@@ -80,7 +82,8 @@ final class SpawnedFastCGI {
 
         let sandbox = try server.cgiFCGI(
             Self.parameters(query: bytes("c=1"), extra: [("OAUTH_FORWARD_TARGET", bytes("sandbox-eu"))]))
-        #expect(sandbox.stdout == Self.redirect(to: bytes("https://api.sandbox.eu.junction.com/v2/link/connect/oura?c=1")))
+        #expect(
+            sandbox.stdout == Self.redirect(to: bytes("https://api.sandbox.eu.junction.com/v2/link/connect/oura?c=1")))
 
         // The process allowlist still applies when only the target comes from the request.
         let notAllowed = try server.cgiFCGI(
@@ -124,8 +127,10 @@ final class SpawnedFastCGI {
         let finished = try server.cgiFCGI(
             Self.parameters(
                 method: "POST", query: bytes("x=1"),
-                extra: [("CONTENT_LENGTH", bytes(String(body.count))),
-                        ("CONTENT_TYPE", bytes("application/x-www-form-urlencoded"))]),
+                extra: [
+                    ("CONTENT_LENGTH", bytes(String(body.count))),
+                    ("CONTENT_TYPE", bytes("application/x-www-form-urlencoded")),
+                ]),
             body: body)
         #expect(finished.stdout == Self.redirect(to: Self.productionOura + bytes("?x=1")))
         // The loop goes on serving after a request with a body.

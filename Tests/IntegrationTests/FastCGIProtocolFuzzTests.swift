@@ -59,13 +59,15 @@ enum FastCGIMutator {
             case 8:  // a second request id interleaved
                 stream += FastCGIRecord.request(Daemon.parameters(query: "other=1"), requestID: 7)
             case 9:  // GET_VALUES, a management record
-                stream = FastCGIRecord.record(
-                    type: 9, requestID: 0, content: [0x0E, 0x00] + bytes("FCGI_MAX_CONNS")) + stream
+                stream =
+                    FastCGIRecord.record(
+                        type: 9, requestID: 0, content: [0x0E, 0x00] + bytes("FCGI_MAX_CONNS")) + stream
             case 10:  // a name-value pair with a 4-byte length that lies
                 let lie: [UInt8] = [0x80 | UInt8.random(in: 0...0x7F, using: &random), 0xFF, 0xFF, 0xFF]
                 stream += FastCGIRecord.record(type: FastCGIRecord.params, content: lie + [1, 0x61, 0x62])
             default:
-                stream = Bool.random(using: &random)
+                stream =
+                    Bool.random(using: &random)
                     ? DaemonResilienceTests.oversizedParams : DaemonResilienceTests.getValuesOverflow
             }
         }
@@ -139,13 +141,15 @@ enum FastCGIMutator {
 
         var random = SplitMix64(state: seed)
         for _ in 0..<iterations {
-            FastCGIMutator.send(FastCGIMutator.mutate(FastCGIMutator.validStream(&random), &random), to: daemon.socketPath)
+            FastCGIMutator.send(
+                FastCGIMutator.mutate(FastCGIMutator.validStream(&random), &random), to: daemon.socketPath)
         }
         stop.withLock { $0 = true }
         #expect(done.wait(timeout: .now() + 30) == .success)
         #expect(failures.withLock { $0 }.isEmpty, "seed \(seed): \(failures.withLock { $0 })")
         #expect(answered.withLock { $0 } > 0)
         try daemon.waitForWorkers(3)
-        #expect(try daemon.get(query: "after=1").stdout == Daemon.redirect(to: Daemon.productionOura + bytes("?after=1")))
+        #expect(
+            try daemon.get(query: "after=1").stdout == Daemon.redirect(to: Daemon.productionOura + bytes("?after=1")))
     }
 }

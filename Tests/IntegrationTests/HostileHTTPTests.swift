@@ -167,7 +167,8 @@ struct HostileCase: Sendable, CustomTestStringConvertible {
         HostileCase(
             "raw LF in the path", raw(bytes("GET /oauth_callback/oura\nX-Injected: yes?code=1 HTTP/1.1")), 400,
             except: [.nginx: httpZeroNine]),
-        HostileCase("raw NUL in the path", raw(bytes("GET /oauth_callback/oura") + [0] + bytes("?code=1 HTTP/1.1")), 400),
+        HostileCase(
+            "raw NUL in the path", raw(bytes("GET /oauth_callback/oura") + [0] + bytes("?code=1 HTTP/1.1")), 400),
         HostileCase(
             "raw CR in the query", raw(bytes("GET /oauth_callback/oura?code=1\rX-Injected: yes HTTP/1.1")), 400),
         HostileCase(
@@ -189,11 +190,13 @@ struct HostileCase: Sendable, CustomTestStringConvertible {
             307, query: bytes("code=1")),
         HostileCase(
             "spoofed forwarding headers",
-            raw(bytes("GET /oauth_callback/oura?code=1 HTTP/1.1"), headers: [
-                "Host: localhost", "X-Forwarded-Host: evil.example", "X-Forwarded-Proto: http",
-                "Forwarded: host=evil.example;proto=http", "X-Original-URL: /oauth_callback/evil",
-                "X-Rewrite-URL: /oauth_callback/evil",
-            ]), 307, query: bytes("code=1")),
+            raw(
+                bytes("GET /oauth_callback/oura?code=1 HTTP/1.1"),
+                headers: [
+                    "Host: localhost", "X-Forwarded-Host: evil.example", "X-Forwarded-Proto: http",
+                    "Forwarded: host=evil.example;proto=http", "X-Original-URL: /oauth_callback/evil",
+                    "X-Rewrite-URL: /oauth_callback/evil",
+                ]), 307, query: bytes("code=1")),
         HostileCase(
             "scheme-relative path", raw(bytes("GET //evil.example/oauth_callback/oura?code=1 HTTP/1.1")), 404),
         // Paths a server itself might answer with a redirect built from Host: none of them may point there.
@@ -210,18 +213,22 @@ struct HostileCase: Sendable, CustomTestStringConvertible {
     static let hugeHeaders: [HostileCase] = [
         HostileCase(
             "a 64 KB header",
-            raw(bytes("GET /oauth_callback/oura?code=1 HTTP/1.1"), headers: [
-                "Host: localhost", "X-Big: " + String(repeating: "a", count: 64 * 1024),
-            ]), 400),
+            raw(
+                bytes("GET /oauth_callback/oura?code=1 HTTP/1.1"),
+                headers: [
+                    "Host: localhost", "X-Big: " + String(repeating: "a", count: 64 * 1024),
+                ]), 400),
         HostileCase(
             "200 headers",
-            raw(bytes("GET /oauth_callback/oura?code=1 HTTP/1.1"),
+            raw(
+                bytes("GET /oauth_callback/oura?code=1 HTTP/1.1"),
                 headers: ["Host: localhost"] + (0..<200).map { "X-Header-\($0): injected-\($0)" }),
             400, query: bytes("code=1"), except: [.nginx: 307]),
         HostileCase(
             "a 100 KB request line",
-            raw(bytes("GET /oauth_callback/oura?code=") + Array(repeating: UInt8(ascii: "a"), count: 100 * 1024)
-                + bytes(" HTTP/1.1")), 414),
+            raw(
+                bytes("GET /oauth_callback/oura?code=") + Array(repeating: UInt8(ascii: "a"), count: 100 * 1024)
+                    + bytes(" HTTP/1.1")), 414),
     ]
 }
 
@@ -306,7 +313,8 @@ struct HostileHTTPTests {
     /// attacker's text in `Location` only inside the forwarded query.
     static func expectNoInjection(_ response: HTTPResponse, sourceLocation: SourceLocation = #_sourceLocation) {
         let unexpected = response.headerNames.filter { !Callbacks.expectedHeaderNames.contains($0) }
-        #expect(unexpected.isEmpty, "unexpected header fields \(unexpected)\n\(response)", sourceLocation: sourceLocation)
+        #expect(
+            unexpected.isEmpty, "unexpected header fields \(unexpected)\n\(response)", sourceLocation: sourceLocation)
         for header in response.headers {
             var text = (header.name + ": " + String(decoding: header.value, as: UTF8.self)).lowercased()
             if header.name.lowercased() == "location" {
@@ -317,7 +325,8 @@ struct HostileHTTPTests {
             }
         }
         for location in response.values(of: "Location") {
-            #expect(location.starts(with: junction), "Location to \(String(decoding: location, as: UTF8.self))",
+            #expect(
+                location.starts(with: junction), "Location to \(String(decoding: location, as: UTF8.self))",
                 sourceLocation: sourceLocation)
         }
     }

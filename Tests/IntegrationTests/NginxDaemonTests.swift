@@ -52,8 +52,10 @@ import Glibc
     @Test func sharedLocationRoutesByTheStateToken() throws {
         let setup = try NginxSetup()
         let cases: [(query: String, status: Int, location: String?)] = [
-            ("code=a%2Bb&state=\(LinkTokens.sandboxUS)", 307,
-             "https://api.sandbox.us.junction.com/v2/link/connect/oura"),
+            (
+                "code=a%2Bb&state=\(LinkTokens.sandboxUS)", 307,
+                "https://api.sandbox.us.junction.com/v2/link/connect/oura"
+            ),
             ("code=1&state=\(LinkTokens.foreign)", 307, "https://app.example.com/oauth/callback/oura"),
             ("code=1&state=\(LinkTokens.productionEULegacy)", 307, "https://app.example.com/oauth/callback/oura"),
             ("state=x&state=y", 400, nil),

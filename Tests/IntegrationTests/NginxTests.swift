@@ -33,7 +33,7 @@ final class NginxSetup {
                 self.port = port
                 self.nginx = nginx
                 break
-            } catch where attempt < 3 && "\(error)".contains("Address already in use") {
+            } catch  where attempt < 3 && "\(error)".contains("Address already in use") {
                 continue
             }
         }

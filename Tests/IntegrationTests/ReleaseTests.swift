@@ -18,7 +18,8 @@ import Glibc
 
     static func package() throws -> String {
         let files = try FileManager.default.contentsOfDirectory(atPath: repository + "/dist")
-        let deb = try #require(files.first { $0.hasPrefix("oauth-forward-cgi_") && $0.hasSuffix("_amd64.deb") },
+        let deb = try #require(
+            files.first { $0.hasPrefix("oauth-forward-cgi_") && $0.hasSuffix("_amd64.deb") },
             "no .deb in dist/: run ./scripts/build-release")
         return repository + "/dist/" + deb
     }
@@ -73,8 +74,11 @@ import Glibc
         try #require(mounted.status == 0, "mount /proc: \(mounted.stderrText)")
         defer { _ = try? ChildProcess.run("/usr/bin/umount", [root + "/proc"], environment: []) }
         let group = try ChildProcess.run(
-            "/usr/sbin/chroot", [root, "/oauth-forward-cgi", "serve", "--listen", "/fcgi.sock", "--socket-group",
-                                 "www-data", "--target", "sandbox-us"], environment: [])
+            "/usr/sbin/chroot",
+            [
+                root, "/oauth-forward-cgi", "serve", "--listen", "/fcgi.sock", "--socket-group",
+                "www-data", "--target", "sandbox-us",
+            ], environment: [])
         #expect(group.status != 0)
         #expect(group.stderrText.contains("--socket-group www-data is not a known group; a numeric id always works"))
         #expect(!FileManager.default.fileExists(atPath: root + "/fcgi.sock"))
@@ -116,8 +120,9 @@ import Glibc
         for path in installed {
             #expect(FileManager.default.fileExists(atPath: path), "\(path) was not installed")
         }
-        #expect(try FileManager.default.destinationOfSymbolicLink(atPath: "/usr/lib/cgi-bin/oauth-forward-cgi")
-            == "../../bin/oauth-forward-cgi")
+        #expect(
+            try FileManager.default.destinationOfSymbolicLink(atPath: "/usr/lib/cgi-bin/oauth-forward-cgi")
+                == "../../bin/oauth-forward-cgi")
         let answer = try ChildProcess.run("/usr/lib/cgi-bin/oauth-forward-cgi", environment: Self.cgiRequest)
         #expect(answer.stdout == Self.expectedAnswer)
         let man = try ChildProcess.run(

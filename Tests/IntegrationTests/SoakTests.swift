@@ -42,7 +42,8 @@ final class KeepAliveHTTPClient {
                 let lines = head.components(separatedBy: "\r\n")
                 let status = Int(lines[0].split(separator: " ")[1]) ?? 0
                 let location = lines.first { $0.lowercased().hasPrefix("location: ") }.map { String($0.dropFirst(10)) }
-                let length = lines.first { $0.lowercased().hasPrefix("content-length: ") }
+                let length =
+                    lines.first { $0.lowercased().hasPrefix("content-length: ") }
                     .flatMap { Int($0.dropFirst(16)) } ?? 0
                 guard length == 0 else { return nil }
                 serverWillClose = lines.contains { $0.lowercased() == "connection: close" }
@@ -69,7 +70,8 @@ final class KeepAliveHTTPClient {
     static func descriptors(_ pid: pid_t) -> [String] {
         let entries = (try? FileManager.default.contentsOfDirectory(atPath: "/proc/\(pid)/fd")) ?? []
         return entries.sorted().map { entry in
-            "\(entry)=" + ((try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/\(pid)/fd/\(entry)")) ?? "?")
+            "\(entry)="
+                + ((try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/\(pid)/fd/\(entry)")) ?? "?")
         }
     }
 
@@ -132,6 +134,7 @@ final class KeepAliveHTTPClient {
         let deadline = Date().addingTimeInterval(20)
         while workers.map(Self.socketCount) != socketsAtStart && Date() < deadline { usleep(50_000) }
         #expect(workers.map(Self.socketCount) == socketsAtStart, "\(workers.map(Self.descriptors))")
-        print("soak: \(total) requests, worker RSS \(residentAfterWarmUp) KiB after warm-up, \(residentAfter) KiB after")
+        print(
+            "soak: \(total) requests, worker RSS \(residentAfterWarmUp) KiB after warm-up, \(residentAfter) KiB after")
     }
 }

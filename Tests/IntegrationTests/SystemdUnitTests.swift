@@ -49,8 +49,10 @@ import Glibc
         let score = try #require(Double(line[afterName...].split(separator: " ").first ?? ""))
         #expect(score < 2.0, "\(line)")
         let unit = try String(contentsOfFile: "\(Self.repository)/systemd/oauth-forward-cgi.service", encoding: .utf8)
-        for setting in ["DynamicUser=yes", "NoNewPrivileges=yes", "ProtectSystem=strict", "PrivateTmp=yes",
-                        "RestrictAddressFamilies=AF_UNIX AF_INET AF_INET6"] {
+        for setting in [
+            "DynamicUser=yes", "NoNewPrivileges=yes", "ProtectSystem=strict", "PrivateTmp=yes",
+            "RestrictAddressFamilies=AF_UNIX AF_INET AF_INET6",
+        ] {
             #expect(unit.contains(setting))
         }
     }

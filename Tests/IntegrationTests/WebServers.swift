@@ -93,7 +93,8 @@ final class SocketProgram {
         socketPath = directory + "/oauth-forward-cgi.sock"
         let owner = runsAsRoot ? ["-u", "nobody", "-g", "nogroup", "-G", "www-data"] : []
         server = try ServerProcess(
-            "spawn-fcgi", "/usr/bin/spawn-fcgi", ["-n", "-s", socketPath, "-M", "0660"] + owner + ["--", binary] + arguments)
+            "spawn-fcgi", "/usr/bin/spawn-fcgi",
+            ["-n", "-s", socketPath, "-M", "0660"] + owner + ["--", binary] + arguments)
         let deadline = Date().addingTimeInterval(10)
         while (try? FastCGIConnection(unixPath: socketPath)) == nil {
             guard server.isRunning, Date() < deadline else {
@@ -167,11 +168,13 @@ enum Callbacks {
         _ response: HTTPResponse, to location: [UInt8], _ comment: String,
         sourceLocation: SourceLocation = #_sourceLocation
     ) {
-        #expect(response.statusLine == "HTTP/1.1 307 Temporary Redirect", "\(comment)\n\(response)",
+        #expect(
+            response.statusLine == "HTTP/1.1 307 Temporary Redirect", "\(comment)\n\(response)",
             sourceLocation: sourceLocation)
         #expect(response.values(of: "Location") == [location], "\(comment)", sourceLocation: sourceLocation)
         #expect(response.value(of: "Cache-Control") == bytes("no-store"), "\(comment)", sourceLocation: sourceLocation)
-        #expect(response.value(of: "Referrer-Policy") == bytes("no-referrer"), "\(comment)",
+        #expect(
+            response.value(of: "Referrer-Policy") == bytes("no-referrer"), "\(comment)",
             sourceLocation: sourceLocation)
         #expect(response.bodyIsEmpty, "\(comment)", sourceLocation: sourceLocation)
         expectOnlyExpectedHeaders(response, comment, sourceLocation: sourceLocation)
@@ -192,7 +195,8 @@ enum Callbacks {
         let unexpected = response.headerNames.filter { !expectedHeaderNames.contains($0) }
         #expect(
             unexpected.isEmpty, "\(comment): unexpected header fields \(unexpected)", sourceLocation: sourceLocation)
-        #expect(!response.headers.contains { String(decoding: $0.value, as: UTF8.self).contains("X-Injected") },
+        #expect(
+            !response.headers.contains { String(decoding: $0.value, as: UTF8.self).contains("X-Injected") },
             "\(comment)", sourceLocation: sourceLocation)
     }
 

@@ -4,7 +4,10 @@ import Testing
 
 @Suite struct ListenAddressTests {
     @Test(arguments: [
-        ("/run/oauth-forward-cgi/oauth-forward-cgi.sock", ListenAddress.unix(path: "/run/oauth-forward-cgi/oauth-forward-cgi.sock")),
+        (
+            "/run/oauth-forward-cgi/oauth-forward-cgi.sock",
+            ListenAddress.unix(path: "/run/oauth-forward-cgi/oauth-forward-cgi.sock")
+        ),
         ("./fcgi.sock", .unix(path: "./fcgi.sock")),
         ("127.0.0.1:9000", .ipv4(address: "127.0.0.1", port: 9000)),
         ("0.0.0.0:1", .ipv4(address: "0.0.0.0", port: 1)),

@@ -47,8 +47,9 @@ func auto(_ environments: String = "sandbox-us,production-us", fallback: String?
         let query = bytes("code=abc%2B1&state=\(token)")
         let outcome = respond(query: query, configuration: .success(auto(Self.everyEnvironment)))
         #expect(outcome.status == 307)
-        #expect(outcome.location
-            == bytes("https://\(audience.1.host)/v2/link/connect/oura?") + query)
+        #expect(
+            outcome.location
+                == bytes("https://\(audience.1.host)/v2/link/connect/oura?") + query)
         #expect(outcome.log.route == "aud_match")
         #expect(outcome.log.target == audience.1.presetName)
     }
@@ -181,16 +182,18 @@ func auto(_ environments: String = "sandbox-us,production-us", fallback: String?
         #expect(outcome.log.route == nil)
     }
 
-    @Test(arguments: [
-        (nil, nil, ConfigurationError.environments(.unset)),
-        ("", nil, .environments(.invalidEntry(position: 1))),
-        ("sandbox-us,prod", nil, .environments(.invalidEntry(position: 2))),
-        ("sandbox-us", "sandbox-eu", .fallback(.presetAsFallback)),
-        ("sandbox-us", "http://app.example.com/cb", .fallback(.plainHTTPNotLoopback)),
-        ("sandbox-us", "https://app.example.com/cb?x=1", .fallback(.hasQuery)),
-        ("sandbox-us", "", .fallback(.empty)),
-    ] as [(String?, String?, ConfigurationError)])
-    func autoNeedsEnvironmentsAndAUsableFallback(environments: String?, fallback: String?, expected: ConfigurationError) {
+    @Test(
+        arguments: [
+            (nil, nil, ConfigurationError.environments(.unset)),
+            ("", nil, .environments(.invalidEntry(position: 1))),
+            ("sandbox-us,prod", nil, .environments(.invalidEntry(position: 2))),
+            ("sandbox-us", "sandbox-eu", .fallback(.presetAsFallback)),
+            ("sandbox-us", "http://app.example.com/cb", .fallback(.plainHTTPNotLoopback)),
+            ("sandbox-us", "https://app.example.com/cb?x=1", .fallback(.hasQuery)),
+            ("sandbox-us", "", .fallback(.empty)),
+        ] as [(String?, String?, ConfigurationError)])
+    func autoNeedsEnvironmentsAndAUsableFallback(environments: String?, fallback: String?, expected: ConfigurationError)
+    {
         #expect(throws: expected) {
             try Configuration(
                 target: bytes("auto"), providers: nil, environments: environments.map(bytes),
@@ -201,8 +204,9 @@ func auto(_ environments: String = "sandbox-us,production-us", fallback: String?
                 target: bytes("auto"), environments: environments.map(bytes), fallback: fallback.map(bytes)
             ).configuration())
         #expect(outcome.status == 500)
-        let variable = expected == .environments(.unset) || expected == .environments(.invalidEntry(position: 1))
-            || expected == .environments(.invalidEntry(position: 2))
+        let variable =
+            expected == .environments(.unset) || expected == .environments(.invalidEntry(position: 1))
+                || expected == .environments(.invalidEntry(position: 2))
             ? "OAUTH_FORWARD_ENVIRONMENTS" : "OAUTH_FORWARD_FALLBACK"
         #expect(outcome.log.reason?.hasPrefix(variable) == true)
     }
@@ -217,8 +221,10 @@ func auto(_ environments: String = "sandbox-us,production-us", fallback: String?
 @Suite struct JSONAudienceTests {
     @Test(arguments: [
         (#"{"aud":"x"}"#, JSONAudience.Finding.audience(bytes("x"))),
-        (#" { "a" : [1, -0.5e-3, true, false, null, {"b": []}], "aud" : "h\/t\u0041\ud83d\ude00" } "#,
-         .audience(bytes("h/tA😀"))),
+        (
+            #" { "a" : [1, -0.5e-3, true, false, null, {"b": []}], "aud" : "h\/t\u0041\ud83d\ude00" } "#,
+            .audience(bytes("h/tA😀"))
+        ),
         (#"{}"#, .noAudience), (#"{"aud":1}"#, .noAudience), (#"{"aud":{"x":"y"}}"#, .noAudience),
         (#"{"aud":"x",}"#, .malformed), (#"{"aud":'x'}"#, .malformed), (#"{"aud":"\ud83d"}"#, .malformed),
         (#"{"aud":"\x"}"#, .malformed), (#"{"a":01}"#, .malformed), (#"{"a":1.}"#, .malformed),
