@@ -11,7 +11,7 @@ import Glibc
         let daemon = try Daemon(["--workers", "2", "--threads", "2"])
         #expect(
             try daemon.get(query: "code=1&state=x%2By").stdout
-                == Daemon.redirect(to: Daemon.productionOura + bytes("?code=1&state=x%2By")))
+                == Daemon.redirect(to: Daemon.productionOura + bytes("?code=1&state=x%2By")), "\(daemon.log)")
         var status = stat()
         #expect(lstat(daemon.socketPath, &status) == 0)
         #expect(status.st_mode & 0o777 == 0o660)
