@@ -45,6 +45,35 @@ import Glibc
         #expect(header.prefix(4) == [0x7F, 0x45, 0x4C, 0x46])
     }
 
+    /// The functions a CGI request runs (packaging/startup-order.txt) are linked together, so that a request, a
+    /// whole process start, touches few pages of the binary. Read from the release binary's unstripped twin.
+    @Test func startupFunctionsAreLinkedTogether() throws {
+        try Self.requireRelease()
+        let twin = Self.repository + "/.build-static/release/oauth-forward-cgi"
+        let listed = Set(
+            try String(contentsOfFile: Self.repository + "/packaging/startup-order.txt", encoding: .utf8)
+                .split(separator: "\n").filter { !$0.hasPrefix("#") }.map(String.init))
+        let nm = try ChildProcess.run(
+            "/usr/bin/nm", ["-n", "--defined-only", twin], environment: [("PATH", bytes("/usr/bin:/bin"))])
+        var code: [UInt64] = []
+        var startup: [UInt64] = []
+        for line in nm.stdoutText.split(separator: "\n") {
+            let fields = line.split(separator: " ")
+            guard fields.count == 3, "tTwW".contains(fields[1]), let address = UInt64(fields[0], radix: 16) else {
+                continue
+            }
+            code.append(address)
+            if listed.contains(String(fields[2])) { startup.append(address) }
+        }
+        // Most of the list names functions of this build; far fewer means it is stale: run scripts/startup-order.
+        #expect(startup.count * 10 >= listed.count * 8, "\(startup.count) of \(listed.count) listed functions found")
+        let codeSpan = try #require(code.max()) - (try #require(code.min()))
+        let startupSpan = try #require(startup.max()) - (try #require(startup.min()))
+        // Unordered, they lie all over the code (the span is nearly all of it); ordered, about a third, the rest of
+        // that third being the standard library's one big section, which the linker cannot split.
+        #expect(startupSpan * 2 < codeSpan, "start-up code spans \(startupSpan) of \(codeSpan) bytes")
+    }
+
     /// A shared host has no Swift and no libfcgi: an empty root with nothing but the binary stands in for it.
     @Test func answersACGIRequestInAnEmptyChroot() throws {
         try Self.requireRelease()
