@@ -94,8 +94,12 @@ struct Serve: ParsableCommand {
     @Option(help: "Threads per worker, each holding one connection. Capacity is workers times threads.")
     var threads: Int = 16
 
-    @Option(help: "Seconds a connection may take to send its next request and take the answer, before it is closed.")
+    @Option(help: "Seconds a connection may stay silent, or leave its answer unread, before it is closed.")
     var idleTimeout: Double = 5
+
+    @Option(
+        help: "Seconds a connection may take over one request in all, from waiting for it to taking the answer.")
+    var requestTimeout: Double = 30
 
     @Option(help: "Seconds to finish the requests in flight on SIGTERM or SIGINT.")
     var grace: Double = 10
@@ -107,6 +111,9 @@ struct Serve: ParsableCommand {
         guard (1...1024).contains(threads) else { throw ValidationError("--threads must be 1 to 1024") }
         guard idleTimeout >= 0.1 && idleTimeout <= 3600 else {
             throw ValidationError("--idle-timeout must be 0.1 to 3600 seconds")
+        }
+        guard requestTimeout >= 0.1 && requestTimeout <= 3600 else {
+            throw ValidationError("--request-timeout must be 0.1 to 3600 seconds")
         }
         guard grace >= 0 && grace <= 3600 else { throw ValidationError("--grace must be 0 to 3600 seconds") }
         guard socketMode.allSatisfy({ ("0"..."7").contains($0) }), let mode = Int(socketMode, radix: 8),
@@ -155,6 +162,7 @@ struct Serve: ParsableCommand {
             workerSettings: .init(
                 threads: threads,
                 idleTimeoutMilliseconds: Int(idleTimeout * 1000),
+                requestTimeoutMilliseconds: Int(requestTimeout * 1000),
                 graceMilliseconds: Int(grace * 1000)),
             environment: targetOptions.workerEnvironment
         )
@@ -232,6 +240,7 @@ struct Worker: ParsableCommand {
 
     @Option var threads: Int
     @Option var idleTimeoutMs: Int
+    @Option var requestTimeoutMs: Int
     @Option var graceMs: Int
     /// The supervisor's pid, passed rather than read with getppid(): a supervisor killed while the worker starts
     /// would otherwise leave it watching pid 1, serving on as an orphan.
@@ -245,8 +254,8 @@ struct Worker: ParsableCommand {
         let worker = FastCGIWorker(
             listenFD: 0,
             settings: .init(
-                threads: threads, idleTimeoutMilliseconds: idleTimeoutMs, graceMilliseconds: graceMs,
-                supervisor: supervisor))
+                threads: threads, idleTimeoutMilliseconds: idleTimeoutMs,
+                requestTimeoutMilliseconds: requestTimeoutMs, graceMilliseconds: graceMs, supervisor: supervisor))
         throw ExitCode(worker.run())
     }
 }

@@ -11,8 +11,8 @@ import Glibc
 /// The threads accept connections themselves rather than leaving it to libfcgi, for three reasons:
 /// - libfcgi has no timeouts. Each accepted connection gets `SO_RCVTIMEO` and `SO_SNDTIMEO` here, which a unix
 ///   socket connection would not inherit from its listener. Those bound each read and write; the worker's main
-///   thread also bounds each whole request by the same idle timeout, so a peer that trickles a byte just inside
-///   it cannot hold a thread for longer.
+///   thread also bounds each whole request (`requestTimeoutMilliseconds`), so a peer that trickles a byte just
+///   inside the idle timeout cannot hold a thread for longer than that.
 /// - A thread waiting to accept must wake on shutdown: it sleeps in `poll` on the listener and a wake pipe.
 /// - No lock is held around accepting, so an idle kept-alive connection pins its own thread and no other.
 /// libfcgi then reads and writes the connection handed to it in `FCGX_Request.ipcFd`; the request's listening
@@ -20,7 +20,10 @@ import Glibc
 final class FastCGIWorker: @unchecked Sendable {
     struct Settings {
         var threads: Int
+        /// How long one read or write may wait.
         var idleTimeoutMilliseconds: Int
+        /// How long a thread may spend on one request in all: waiting for it, reading it, answering it.
+        var requestTimeoutMilliseconds: Int
         var graceMilliseconds: Int
         /// A supervisor's pid: when it is gone, the worker shuts down instead of serving on as an orphan.
         var supervisor: pid_t? = nil
@@ -74,8 +77,8 @@ final class FastCGIWorker: @unchecked Sendable {
             return 1
         }
 
-        // A quarter of the timeout between looks, so a request is cut at most a quarter late.
-        let tick = max(10, min(250, settings.idleTimeoutMilliseconds / 4))
+        // A quarter of the request timeout between looks, at most 250 ms: a request is cut at most that late.
+        let tick = max(10, min(250, settings.requestTimeoutMilliseconds / 4))
         while !Shutdown.isRequested && finishedThreads.withLock({ $0 }) < started {
             Shutdown.sleep(milliseconds: tick)
             cutOverdueRequests()
@@ -99,11 +102,11 @@ final class FastCGIWorker: @unchecked Sendable {
     }
 
     /// Shuts down each connection whose thread has waited for, read or answered its current request for longer
-    /// than the idle timeout. The thread's blocked read or write then fails, libfcgi closes the connection, and
-    /// the thread goes back to accepting.
+    /// than the request timeout. The thread's blocked read or write then fails, libfcgi closes the connection,
+    /// and the thread goes back to accepting.
     private func cutOverdueRequests() {
         let now = monotonicMilliseconds()
-        let limit = Int64(settings.idleTimeoutMilliseconds)
+        let limit = Int64(settings.requestTimeoutMilliseconds)
         let cut = holds.withLock { holds -> [Int64] in
             var cut: [Int64] = []
             for index in holds.indices {

@@ -31,7 +31,8 @@ struct Supervisor {
         Log.event(
             "start",
             "listen=\(RequestLog.quotedIfNeeded(listener.description)) workers=\(workers) "
-                + "threads=\(workerSettings.threads) idle_timeout_ms=\(workerSettings.idleTimeoutMilliseconds)")
+                + "threads=\(workerSettings.threads) idle_timeout_ms=\(workerSettings.idleTimeoutMilliseconds) "
+                + "request_timeout_ms=\(workerSettings.requestTimeoutMilliseconds)")
         for _ in 0..<workers {
             if let worker = spawnWorker() { running.append(worker) }
         }
@@ -116,6 +117,7 @@ struct Supervisor {
             "oauth-forward-cgi", "worker",
             "--threads", String(workerSettings.threads),
             "--idle-timeout-ms", String(workerSettings.idleTimeoutMilliseconds),
+            "--request-timeout-ms", String(workerSettings.requestTimeoutMilliseconds),
             "--grace-ms", String(workerSettings.graceMilliseconds),
             "--supervisor", String(getpid()),
         ]

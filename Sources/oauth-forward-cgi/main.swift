@@ -13,7 +13,9 @@ let hasArguments = CommandLine.argc > 1
 if !hasArguments && FCGX_IsCGI() == 0 {
     // fd 0 is a listening socket: spawn-fcgi, mod_fcgid, lighttpd. One request at a time, as they expect.
     let worker = FastCGIWorker(
-        listenFD: 0, settings: .init(threads: 1, idleTimeoutMilliseconds: 5000, graceMilliseconds: 10_000))
+        listenFD: 0,
+        settings: .init(
+            threads: 1, idleTimeoutMilliseconds: 5000, requestTimeoutMilliseconds: 30_000, graceMilliseconds: 10_000))
     exit(worker.run())
 }
 if getenv("GATEWAY_INTERFACE") != nil || getenv("REQUEST_METHOD") != nil {

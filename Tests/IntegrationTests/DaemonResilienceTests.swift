@@ -56,11 +56,12 @@ import Glibc
     }
 
     /// One thread, a one-second idle timeout: each kind of stalled peer holds the thread about that long, no more.
-    /// The trickling peer sends its request a byte every half second, each read well inside the timeout: the
-    /// timeout bounds the whole request, not only each read.
+    /// The trickling peer sends its request a byte every half second, each read well inside the idle timeout; the
+    /// request timeout, one and a half seconds here, bounds it.
     @Test(arguments: ["silent", "half record", "never reads", "trickling"])
     func stalledPeerHoldsAThreadOnlyUntilTheIdleTimeout(kind: String) throws {
-        let daemon = try Daemon(["--workers", "1", "--threads", "1", "--idle-timeout", "1"])
+        let daemon = try Daemon(
+            ["--workers", "1", "--threads", "1", "--idle-timeout", "1", "--request-timeout", "1.5"])
         let stalled = try FastCGIConnection(unixPath: daemon.socketPath, timeout: 10)
         let trickled = Locked(0)
         let trickleEnded = DispatchSemaphore(value: 0)
@@ -86,8 +87,8 @@ import Glibc
         let answer = try daemon.get(query: "after=1", timeout: 10)
         let waited = Date().timeIntervalSince(start)
         #expect(answer.stdout == Daemon.redirect(to: Daemon.productionOura + bytes("?after=1")))
-        // Held until the timeout is one second, plus the close, or a quarter second more until the worker looks;
-        // held for good would be the client's 10 s.
+        // Held until the idle timeout, one second, plus the close; a trickler until the request timeout and up to
+        // a quarter second more until the worker looks. Held for good would be the client's 10 s.
         #expect(waited < (underSanitizer ? 6 : 3.5), "the next peer waited \(waited) s")
         if kind != "never reads" {
             #expect(stalled.peerClosed())
@@ -97,6 +98,27 @@ import Glibc
             #expect(trickled.withLock { $0 } < 10, "the daemon read \(trickled.withLock { $0 }) trickled bytes")
             try daemon.waitForLog(containing: "event=request_timeout")
         }
+    }
+
+    /// A peer slower than the idle timeout in all, but never silent for that long, is served: a web server that
+    /// passes a POST body on as its client sends it (Apache's mod_proxy_fcgi does) must not lose slow clients.
+    @Test func slowRequestWithinTheRequestTimeoutIsAnswered() throws {
+        let daemon = try Daemon(
+            ["--workers", "1", "--threads", "1", "--idle-timeout", "1", "--request-timeout", "10"])
+        let connection = try FastCGIConnection(unixPath: daemon.socketPath, timeout: 10)
+        let stream = FastCGIRecord.request(
+            Daemon.parameters(method: "POST", query: "slow=1"), body: bytes("code=1&state=abc"))
+        let start = Date()
+        // Four parts, 0.6 s apart: 1.8 s in all, each wait well inside the idle timeout.
+        let part = (stream.count + 3) / 4
+        for offset in stride(from: 0, to: stream.count, by: part) {
+            if offset > 0 { usleep(600_000) }
+            connection.send(Array(stream[offset..<min(offset + part, stream.count)]))
+        }
+        let answer = connection.readAnswer()
+        #expect(Date().timeIntervalSince(start) > 1.5)
+        #expect(answer.stdout == Daemon.redirect(to: Daemon.productionOura + bytes("?slow=1")), "\(daemon.log)")
+        #expect(!daemon.log.contains("event=request_timeout"))
     }
 
     /// While capacity remains, a stalled peer delays nobody.

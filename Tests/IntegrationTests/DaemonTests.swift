@@ -190,7 +190,7 @@ import Glibc
         #expect(help.status == 0)
         for flag in [
             "--listen", "--socket-mode", "--socket-group", "--workers", "--threads", "--idle-timeout",
-            "--grace", "--target", "--providers",
+            "--request-timeout", "--grace", "--target", "--providers",
         ] {
             #expect(help.stdoutText.contains(flag))
         }
