@@ -56,7 +56,7 @@ import Glibc
     }
 
     /// One thread, a one-second idle timeout: each kind of stalled peer holds the thread about that long, no more.
-    /// The trickling peer sends its request a byte every half second, each read well inside the idle timeout; the
+    /// The trickling peer sends its request a byte every 0.3 s, each read well inside the idle timeout; the
     /// request timeout, one and a half seconds here, bounds it.
     @Test(arguments: ["silent", "half record", "never reads", "trickling"])
     func stalledPeerHoldsAThreadOnlyUntilTheIdleTimeout(kind: String) throws {
@@ -72,11 +72,11 @@ import Glibc
             let fd = stalled.fd
             let stream = FastCGIRecord.request(Daemon.parameters(query: "slow=1"))
             DispatchQueue.global().async {
-                // At most 30 bytes over 15 s: longer than the test waits, shorter than the whole request.
-                for byte in stream.prefix(30) {
+                // At most 40 bytes over 12 s: longer than the test waits, shorter than the whole request.
+                for byte in stream.prefix(40) {
                     guard writeAll([byte], to: fd) == 1 else { break }
                     trickled.withLock { $0 += 1 }
-                    usleep(500_000)
+                    usleep(300_000)
                 }
                 trickleEnded.signal()
             }
@@ -95,7 +95,7 @@ import Glibc
         }
         if kind == "trickling" {
             #expect(trickleEnded.wait(timeout: .now() + 20) == .success)
-            #expect(trickled.withLock { $0 } < 10, "the daemon read \(trickled.withLock { $0 }) trickled bytes")
+            #expect(trickled.withLock { $0 } < 15, "the daemon read \(trickled.withLock { $0 }) trickled bytes")
             try daemon.waitForLog(containing: "event=request_timeout")
         }
     }
@@ -104,19 +104,19 @@ import Glibc
     /// passes a POST body on as its client sends it (Apache's mod_proxy_fcgi does) must not lose slow clients.
     @Test func slowRequestWithinTheRequestTimeoutIsAnswered() throws {
         let daemon = try Daemon(
-            ["--workers", "1", "--threads", "1", "--idle-timeout", "1", "--request-timeout", "10"])
+            ["--workers", "1", "--threads", "1", "--idle-timeout", "2", "--request-timeout", "10"])
         let connection = try FastCGIConnection(unixPath: daemon.socketPath, timeout: 10)
         let stream = FastCGIRecord.request(
             Daemon.parameters(method: "POST", query: "slow=1"), body: bytes("code=1&state=abc"))
         let start = Date()
-        // Four parts, 0.6 s apart: 1.8 s in all, each wait well inside the idle timeout.
+        // Four parts, 0.8 s apart: 2.4 s in all, each wait well inside the idle timeout.
         let part = (stream.count + 3) / 4
         for offset in stride(from: 0, to: stream.count, by: part) {
-            if offset > 0 { usleep(600_000) }
+            if offset > 0 { usleep(800_000) }
             connection.send(Array(stream[offset..<min(offset + part, stream.count)]))
         }
         let answer = connection.readAnswer()
-        #expect(Date().timeIntervalSince(start) > 1.5)
+        #expect(Date().timeIntervalSince(start) > 2.2)
         #expect(answer.stdout == Daemon.redirect(to: Daemon.productionOura + bytes("?slow=1")), "\(daemon.log)")
         #expect(!daemon.log.contains("event=request_timeout"))
     }
