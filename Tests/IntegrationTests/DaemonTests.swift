@@ -110,6 +110,8 @@ import Glibc
         (["--target", "sandbox-us", "--providers", "oura,"], "OAUTH_FORWARD_PROVIDERS has an empty entry"),
         (["--workers", "0"], "--workers must be 1 to 256"),
         (["--socket-mode", "999"], "--socket-mode must be octal"),
+        (["--idle-timeout", "0"], "--idle-timeout must be 0.1 to 3600 seconds"),
+        (["--request-timeout", "0.05"], "--request-timeout must be 0.1 to 3600 seconds"),
     ])
     func configurationErrorStopsTheStart(arguments: [String], message: String) throws {
         let directory = try makeScratchDirectory("badconfig")
