@@ -153,14 +153,15 @@ final class FastCGIWorker: @unchecked Sendable {
             }
             let hold = Hold(fd: duplicate, since: monotonicMilliseconds(), waitsOnKeptConnection: kept)
             holds.withLock { $0[index] = hold }
-            let accepted = FCGX_Accept_r(&request)
             // A negative result: the connection ended, broke or timed out, and libfcgi has closed it.
-            if accepted >= 0 {
+            if FCGX_Accept_r(&request) >= 0 {
                 holds.withLock { $0[index].waitsOnKeptConnection = false }
                 serve(&request, cache: &cache)
+                FCGX_Finish_r(&request)
             }
+            // Only now: the deadline also covers Finish, which may read what is left of the body. The duplicate
+            // keeps the descriptor's number from going to another connection until this thread closes it.
             holds.withLock { $0[index] = Hold() }
-            if accepted >= 0 { FCGX_Finish_r(&request) }
         }
     }
 
