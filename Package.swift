@@ -30,6 +30,8 @@ let package = Package(
         ),
         .testTarget(name: "OAuthForwardTests", dependencies: ["OAuthForward"]),
         // Runs the built binary as CGI and behind real FastCGI peers and web servers.
-        .testTarget(name: "IntegrationTests", dependencies: ["oauth-forward-cgi"]),
+        .testTarget(name: "IntegrationTests", dependencies: ["oauth-forward-cgi", "CTestSupport"]),
+        // glibc's pipe2 and posix_spawn_file_actions_addclosefrom_np, for the tests' descriptors.
+        .systemLibrary(name: "CTestSupport", path: "Tests/CTestSupport"),
     ]
 )

@@ -71,8 +71,7 @@ import Glibc
     /// A POST body is read to its end: a 1 MiB body written into a pipe only completes if the program drains it.
     @Test func postBodyIsDrained() throws {
         let body = [UInt8](repeating: UInt8(ascii: "a"), count: 1 << 20)
-        var fds: [Int32] = [-1, -1]
-        pipe(&fds)
+        var pipe = try Pipe()
         let child = try ChildProcess(
             Binary.path,
             environment: Self.cgiEnvironment(
@@ -81,10 +80,10 @@ import Glibc
                     ("CONTENT_LENGTH", bytes(String(body.count))),
                     ("CONTENT_TYPE", bytes("application/x-www-form-urlencoded")),
                 ]),
-            stdinFD: fds[0])
-        close(fds[0])
-        let written = writeAll(body, to: fds[1])
-        close(fds[1])
+            stdinFD: pipe.read.raw)
+        pipe.read.close()
+        let written = writeAll(body, to: pipe.write.raw)
+        pipe.write.close()
         #expect(child.wait(timeout: 10) == 0)
         #expect(written == body.count)
         #expect(String(decoding: child.stdout, as: UTF8.self).hasPrefix("Status: 307 Temporary Redirect\r\n"))

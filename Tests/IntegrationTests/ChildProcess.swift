@@ -1,3 +1,4 @@
+import CTestSupport
 import Foundation
 import Testing
 
@@ -56,6 +57,8 @@ final class ChildProcess: @unchecked Sendable {
         }
         posix_spawn_file_actions_addopen(&actions, 1, directory + "/stdout", O_WRONLY | O_CREAT | O_TRUNC, 0o600)
         posix_spawn_file_actions_addopen(&actions, 2, directory + "/stderr", O_WRONLY | O_CREAT | O_TRUNC, 0o600)
+        // The child gets 0, 1 and 2 and nothing else, whatever this runner's other threads hold open right now.
+        CTestSupport_spawnCloseFrom(&actions, 3)
 
         // The test runner blocks and ignores signals its children should see as a fresh process does.
         var attributes = posix_spawnattr_t()
@@ -132,14 +135,12 @@ final class ChildProcess: @unchecked Sendable {
         stdin: [UInt8]? = nil,
         timeout: Double = 10
     ) throws -> Finished {
-        var pipeFDs: [Int32] = [-1, -1]
-        if stdin != nil { pipe(&pipeFDs) }
-        let child = try ChildProcess(
-            executable, arguments, environment: environment, stdinFD: stdin == nil ? nil : pipeFDs[0])
-        if let stdin {
-            close(pipeFDs[0])
-            _ = writeAll(stdin, to: pipeFDs[1])
-            close(pipeFDs[1])
+        var input: Pipe? = nil
+        if stdin != nil { input = try Pipe() }
+        let child = try ChildProcess(executable, arguments, environment: environment, stdinFD: input?.read.raw)
+        if let stdin, var pipe = input.take() {
+            pipe.read.close()
+            writeAll(stdin, to: pipe.write.raw)
         }
         guard let status = child.wait(timeout: timeout) else {
             child.stop()

@@ -30,18 +30,15 @@ import Glibc
         let directory = try makeScratchDirectory("stale")
         let path = directory + "/fcgi.sock"
         // A socket file nothing listens on, as a killed daemon leaves behind.
-        let fd = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0)
-        var address = sockaddr_un()
-        address.sun_family = sa_family_t(AF_UNIX)
-        withUnsafeMutableBytes(of: &address.sun_path) { buffer in
-            for (index, byte) in path.utf8.enumerated() { buffer[index] = byte }
-        }
-        _ = withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
-                bind(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size))
+        var address = unixSocketAddress(path)
+        do {
+            let socket = try Descriptor.socket(AF_UNIX)
+            _ = withUnsafePointer(to: &address) {
+                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                    bind(socket.raw, $0, socklen_t(MemoryLayout<sockaddr_un>.size))
+                }
             }
         }
-        close(fd)
         let daemon = try ChildProcess(
             Binary.path, ["serve", "--listen", path, "--workers", "1"],
             environment: [("OAUTH_FORWARD_TARGET", bytes("production-us"))])

@@ -77,75 +77,63 @@ struct FastCGIAnswer {
 }
 
 /// A client socket to a FastCGI application, with a receive timeout so a silent peer fails the test, not hangs it.
-final class FastCGIConnection {
-    let fd: Int32
+/// One thread uses it at a time; a test may hand it to a writer thread, which then keeps it open while it writes.
+final class FastCGIConnection: @unchecked Sendable {
+    private let socket: Descriptor
+    var fd: Int32 { socket.raw }
 
     init(unixPath: String, timeout: Double = 5) throws {
-        fd = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0)
-        var address = sockaddr_un()
-        address.sun_family = sa_family_t(AF_UNIX)
-        withUnsafeMutableBytes(of: &address.sun_path) { buffer in
-            for (index, byte) in unixPath.utf8.enumerated() { buffer[index] = byte }
-        }
-        var tv = timeval(tv_sec: Int(timeout), tv_usec: Int((timeout - Double(Int(timeout))) * 1_000_000))
-        setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, socklen_t(MemoryLayout<timeval>.size))
-        let connected = withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
-                connect(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size))
-            }
-        }
-        guard connected == 0 else {
-            close(fd)
-            throw ChildProcessError.spawnFailed("connect \(unixPath)", errno)
+        do {
+            socket = try Descriptor.connected(
+                to: unixSocketAddress(unixPath), family: AF_UNIX, receiveTimeout: timeout, sendTimeout: 0)
+        } catch {
+            throw ChildProcessError.spawnFailed("connect \(unixPath)", error.code)
         }
     }
 
     /// A TCP connection to a numeric IPv4 or IPv6 address.
     init(host: String, port: UInt16, timeout: Double = 5) throws {
-        let isIPv6 = host.contains(":")
-        fd = socket(isIPv6 ? AF_INET6 : AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        var tv = timeval(tv_sec: Int(timeout), tv_usec: Int((timeout - Double(Int(timeout))) * 1_000_000))
-        setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, socklen_t(MemoryLayout<timeval>.size))
-        var connected: Int32 = -1
-        if isIPv6 {
-            var address = sockaddr_in6()
-            address.sin6_family = sa_family_t(AF_INET6)
-            address.sin6_port = port.bigEndian
-            inet_pton(AF_INET6, host, &address.sin6_addr)
-            connected = withUnsafePointer(to: &address) {
-                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
-                    connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in6>.size))
-                }
+        do {
+            if host.contains(":") {
+                var address = sockaddr_in6()
+                address.sin6_family = sa_family_t(AF_INET6)
+                address.sin6_port = port.bigEndian
+                inet_pton(AF_INET6, host, &address.sin6_addr)
+                socket = try Descriptor.connected(
+                    to: address, family: AF_INET6, receiveTimeout: timeout, sendTimeout: 0)
+            } else {
+                var address = sockaddr_in()
+                address.sin_family = sa_family_t(AF_INET)
+                address.sin_port = port.bigEndian
+                inet_pton(AF_INET, host, &address.sin_addr)
+                socket = try Descriptor.connected(
+                    to: address, family: AF_INET, receiveTimeout: timeout, sendTimeout: 0)
             }
-        } else {
-            var address = sockaddr_in()
-            address.sin_family = sa_family_t(AF_INET)
-            address.sin_port = port.bigEndian
-            inet_pton(AF_INET, host, &address.sin_addr)
-            connected = withUnsafePointer(to: &address) {
-                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
-                    connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
-                }
-            }
-        }
-        guard connected == 0 else {
-            close(fd)
-            throw ChildProcessError.spawnFailed("connect \(host):\(port)", errno)
+        } catch {
+            throw ChildProcessError.spawnFailed("connect \(host):\(port)", error.code)
         }
     }
 
-    deinit { close(fd) }
+    enum PeerEnd {
+        case closed
+        case reset
+        /// Neither within the receive timeout.
+        case open
+    }
 
-    /// True when the peer has closed the connection: the next read sees end of stream (or a reset).
-    func peerClosed() -> Bool {
+    /// Reads and drops whatever comes until the peer closes the connection, resets it, or falls silent.
+    func peerEnd() -> PeerEnd {
         var byte: UInt8 = 0
         while true {
             let received = recv(fd, &byte, 1, 0)
-            if received < 0 && errno == EINTR { continue }
-            if received > 0 { continue }
-            return received == 0 || errno == ECONNRESET
+            if received > 0 || (received < 0 && errno == EINTR) { continue }
+            if received == 0 { return .closed }
+            return errno == ECONNRESET ? .reset : .open
         }
     }
+
+    /// True when the peer has closed the connection: the next read sees end of stream (or a reset).
+    func peerClosed() -> Bool { peerEnd() != .open }
 
     func send(_ bytes: [UInt8]) { writeAll(bytes, to: fd) }
 

@@ -77,13 +77,12 @@ enum HTTPClientError: Error, CustomStringConvertible {
 enum HTTPClient {
     /// One request on its own connection; the answer is read to the server's close, within `timeout` seconds.
     static func exchange(_ request: [UInt8], port: UInt16, timeout: Double = 10) throws -> HTTPResponse {
-        let fd = try connectLoopback(port: port, receiveTimeout: 0.2, sendTimeout: 0.2)
-        defer { close(fd) }
+        let socket = try connectLoopback(port: port, receiveTimeout: 0.2, sendTimeout: 0.2)
         // A server may answer and close before it read everything (a 400 or 414): keep what it said.
-        writeAll(request, to: fd)
+        writeAll(request, to: socket.raw)
 
         // Closed, or reset after the answer (a server that did not read the whole request): either ends it.
-        let received = try readToClose(fd, timeout: timeout).answer
+        let received = try readToClose(socket.raw, timeout: timeout).answer
         return HTTPResponse(raw: received)
     }
 
@@ -120,26 +119,16 @@ enum HTTPClient {
     }
 
     /// A TCP connection to 127.0.0.1:port with the given socket timeouts, in seconds.
-    static func connectLoopback(port: UInt16, receiveTimeout: Double, sendTimeout: Double) throws -> Int32 {
+    static func connectLoopback(
+        port: UInt16, receiveTimeout: Double, sendTimeout: Double
+    ) throws(HTTPClientError) -> Descriptor {
         _ = ChildProcess.ignoreSIGPIPE
-        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        guard fd >= 0 else { throw HTTPClientError.socket("socket", errno) }
-        for (option, seconds) in [(SO_RCVTIMEO, receiveTimeout), (SO_SNDTIMEO, sendTimeout)] {
-            var interval = timeval(tv_sec: Int(seconds), tv_usec: Int((seconds - Double(Int(seconds))) * 1_000_000))
-            setsockopt(fd, SOL_SOCKET, option, &interval, socklen_t(MemoryLayout<timeval>.size))
+        do {
+            return try Descriptor.connected(
+                to: loopback(port: port), family: AF_INET, receiveTimeout: receiveTimeout, sendTimeout: sendTimeout)
+        } catch {
+            throw HTTPClientError.socket(error.call, error.code)
         }
-        var address = loopback(port: port)
-        let connected = withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
-                connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
-            }
-        }
-        guard connected == 0 else {
-            let code = errno
-            close(fd)
-            throw HTTPClientError.socket("connect", code)
-        }
-        return fd
     }
 
     static func loopback(port: UInt16) -> sockaddr_in {
@@ -150,31 +139,54 @@ enum HTTPClient {
         return address
     }
 
-    /// A port that was free a moment ago: the kernel's pick for a socket bound to port 0.
+    /// A port for a server a test starts: free when probed, never handed out twice in one run, and below the
+    /// kernel's ephemeral range. The kernel's own pick (bind to port 0) comes from that range, where a client
+    /// connection of any concurrent test may take the port before the server binds it, or another test gets the
+    /// same pick; these ports can only collide with another process binding them on purpose.
     static func freeLoopbackPort() throws -> UInt16 {
-        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        guard fd >= 0 else { throw HTTPClientError.socket("socket", errno) }
-        defer { close(fd) }
-        var address = loopback(port: 0)
-        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-        let bound = withUnsafeMutablePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
-                bind(fd, $0, length) == 0 && getsockname(fd, $0, &length) == 0
-            }
-        }
-        guard bound else { throw HTTPClientError.socket("bind", errno) }
-        return UInt16(bigEndian: address.sin_port)
+        try PortPool.shared.next()
     }
 
     /// True once something accepts connections on the port.
     static func isListening(port: UInt16) -> Bool {
-        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        guard fd >= 0 else { return false }
-        defer { close(fd) }
-        var address = loopback(port: port)
+        (try? Descriptor.connected(to: loopback(port: port), family: AF_INET, receiveTimeout: 0, sendTimeout: 0))
+            != nil
+    }
+}
+
+/// Hands out loopback ports from 10000 up to the ephemeral range, starting at an offset taken from the pid so that
+/// two test runs side by side start apart.
+final class PortPool: Sendable {
+    static let shared = PortPool()
+
+    private let low: Int
+    private let high: Int
+    private let cursor: Locked<Int>
+
+    private init() {
+        let range = readText("/proc/sys/net/ipv4/ip_local_port_range").split(whereSeparator: \.isWhitespace)
+        low = 10_000
+        high = max(low + 1000, range.first.flatMap { Int($0) } ?? 32768)
+        cursor = Locked(low + Int(getpid()) * 97 % (high - low))
+    }
+
+    func next() throws -> UInt16 {
+        for _ in low..<high {
+            let port = cursor.withLock { cursor in
+                defer { cursor = cursor + 1 < high ? cursor + 1 : low }
+                return UInt16(cursor)
+            }
+            if Self.isFree(port) { return port }
+        }
+        throw HTTPClientError.socket("bind (no free port from \(low) to \(high))", EADDRINUSE)
+    }
+
+    private static func isFree(_ port: UInt16) -> Bool {
+        guard let socket = try? Descriptor.socket(AF_INET) else { return false }
+        var address = HTTPClient.loopback(port: port)
         return withUnsafePointer(to: &address) {
             $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
-                connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) == 0
+                bind(socket.raw, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) == 0
             }
         }
     }

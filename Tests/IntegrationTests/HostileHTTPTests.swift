@@ -70,13 +70,12 @@ extension Trait where Self == WithHostileServers {
 /// close. Unlike HTTPClient.exchange it keeps writing a large body for seconds (the servers read it through a
 /// CGI pipe) and tells a reset before any answer from an answer.
 final class RawConnection: @unchecked Sendable {
-    let fd: Int32
+    private let socket: Descriptor
+    var fd: Int32 { socket.raw }
 
     init(port: UInt16) throws {
-        fd = try HTTPClient.connectLoopback(port: port, receiveTimeout: 0.1, sendTimeout: 10)
+        socket = try HTTPClient.connectLoopback(port: port, receiveTimeout: 0.1, sendTimeout: 10)
     }
-
-    deinit { close(fd) }
 
     /// Writes everything unless the server stops reading (it answered early and closed): returns what went out.
     @discardableResult

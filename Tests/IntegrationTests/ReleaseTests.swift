@@ -38,9 +38,8 @@ import Glibc
         let ldd = try ChildProcess.run("/usr/bin/ldd", [Self.binary], environment: [("PATH", bytes("/usr/bin:/bin"))])
         #expect((ldd.stdoutText + ldd.stderrText).contains("not a dynamic executable"))
         var header = [UInt8](repeating: 0, count: 64)
-        let fd = open(Self.binary, O_RDONLY)
-        defer { close(fd) }
-        _ = read(fd, &header, header.count)
+        let file = Descriptor(adopting: open(Self.binary, O_RDONLY | O_CLOEXEC))
+        _ = read(file.raw, &header, header.count)
         // No PT_INTERP: nothing for a dynamic loader to do. The ELF type is ET_EXEC (2) or static-pie ET_DYN (3).
         #expect(header.prefix(4) == [0x7F, 0x45, 0x4C, 0x46])
     }

@@ -9,7 +9,7 @@ import Glibc
 /// new one when the server says `Connection: close` (nginx does after keepalive_requests, 1,000 by default).
 final class KeepAliveHTTPClient {
     private let port: UInt16
-    private var fd: Int32 = -1
+    private var socket = Descriptor(adopting: -1)
     private var buffer: [UInt8] = []
     private var serverWillClose = false
 
@@ -18,21 +18,20 @@ final class KeepAliveHTTPClient {
         try open()
     }
 
+    /// A new connection in place of the old one, which is closed first; if none can be made, none is held.
     private func open() throws {
-        if fd >= 0 { close(fd) }
+        socket.close()
         buffer = []
         serverWillClose = false
-        fd = try HTTPClient.connectLoopback(port: port, receiveTimeout: 10, sendTimeout: 10)
+        socket = try HTTPClient.connectLoopback(port: port, receiveTimeout: 10, sendTimeout: 10)
     }
-
-    deinit { close(fd) }
 
     /// Sends a GET and returns the status and the Location of the answer, whose body must be empty.
     func get(_ target: String) -> (status: Int, location: String?)? {
         if serverWillClose {
             guard (try? open()) != nil else { return nil }
         }
-        writeAll(bytes("GET \(target) HTTP/1.1\r\nHost: localhost\r\n\r\n"), to: fd)
+        writeAll(bytes("GET \(target) HTTP/1.1\r\nHost: localhost\r\n\r\n"), to: socket.raw)
         let separator = bytes("\r\n\r\n")
         var chunk = [UInt8](repeating: 0, count: 16384)
         while true {
@@ -49,7 +48,7 @@ final class KeepAliveHTTPClient {
                 serverWillClose = lines.contains { $0.lowercased() == "connection: close" }
                 return (status, location)
             }
-            let count = read(fd, &chunk, chunk.count)
+            let count = read(socket.raw, &chunk, chunk.count)
             if count < 0 && errno == EINTR { continue }
             guard count > 0 else { return nil }
             buffer += chunk[..<count]
