@@ -56,11 +56,36 @@ final class ServerProcess {
             }
             usleep(20_000)
         }
-        // Listening, but maybe someone else: a server that lost the race for the port exits at once.
-        usleep(50_000)
-        guard isRunning else {
+        // Listening, but maybe someone else: the listening socket must belong to a process of this server.
+        guard ownsListener(port: port) else {
             let output = String(decoding: process.stderr, as: UTF8.self)
-            throw ChildProcessError.timedOut("\(name) on port \(port) exited: \(output) \(diagnostics())")
+            throw ChildProcessError.timedOut("\(name): another process listens on \(port): \(output) \(diagnostics())")
+        }
+    }
+
+    /// Whether a process in this server's session holds the socket listening on 127.0.0.1:`port`, as /proc shows.
+    func ownsListener(port: UInt16) -> Bool {
+        let local = "0100007F:" + String(format: "%04X", port)
+        let inodes = readText("/proc/net/tcp").split(separator: "\n").compactMap { line -> String? in
+            let fields = line.split(separator: " ")
+            // sl, local_address, rem_address, st (0A: LISTEN), ..., inode is the tenth.
+            return fields.count > 9 && fields[1] == local && fields[3] == "0A" ? String(fields[9]) : nil
+        }
+        let sockets = Set(inodes.map { "socket:[\($0)]" })
+        let entries = (try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? []
+        return entries.contains { entry in
+            guard let stat = try? String(contentsOfFile: "/proc/\(entry)/stat", encoding: .utf8),
+                let close = stat.lastIndex(of: ")")
+            else { return false }
+            // After the command's closing parenthesis: state, ppid, pgrp, session.
+            let fields = stat[stat.index(after: close)...].split(separator: " ")
+            guard fields.count > 3, pid_t(fields[3]) == process.pid else { return false }
+            let descriptors = (try? FileManager.default.contentsOfDirectory(atPath: "/proc/\(entry)/fd")) ?? []
+            return descriptors.contains { descriptor in
+                let target = try? FileManager.default.destinationOfSymbolicLink(
+                    atPath: "/proc/\(entry)/fd/\(descriptor)")
+                return target.map(sockets.contains) ?? false
+            }
         }
     }
 
