@@ -89,9 +89,12 @@ final class FastCGIWorker: @unchecked Sendable {
         }
         // Threads waiting on a kept-alive connection are woken; a request already being read or answered is
         // left to finish within the grace period, and within its deadline.
-        holds.withLock { holds in
+        let inFlight = holds.withLock { holds in
             for hold in holds where hold.waitsOnKeptConnection && hold.fd >= 0 { shutdown(hold.fd, Int32(SHUT_RD)) }
+            return holds.filter { $0.fd >= 0 && !$0.waitsOnKeptConnection }.count
         }
+        // Connections still in the listen backlog are not taken any more: see "Stopping" in docs/OPERATIONS.md.
+        Log.event("worker_stopping", "in_flight=\(inFlight) grace_ms=\(settings.graceMilliseconds)")
         var waited = 0
         while finishedThreads.withLock({ $0 }) < started && waited < settings.graceMilliseconds {
             usleep(10_000)
@@ -126,7 +129,6 @@ final class FastCGIWorker: @unchecked Sendable {
             Log.event("thread_error", "reason=\"epoll setup failed\" errno=\(errno)")
             return
         }
-        defer { poller.close() }
         var cache = ConfigurationCache()
         var request = FCGX_Request()
         FCGX_InitRequest(&request, -1, 0)
@@ -166,7 +168,7 @@ final class FastCGIWorker: @unchecked Sendable {
     }
 
     /// Waits for a connection, or for shutdown (nil). Applies the idle timeout to the new connection.
-    private func acceptConnection(_ poller: AcceptPoller) -> Int32? {
+    private func acceptConnection(_ poller: borrowing AcceptPoller) -> Int32? {
         while !Shutdown.isRequested {
             switch poller.wait() {
             case .shutdown: return nil
@@ -286,7 +288,9 @@ struct ConfigurationCache {
 /// one waiting thread per connection rather than every thread of every worker, and the shutdown pipe, which wakes
 /// them all. (With poll on the shared listener, each connection woke every thread: 11.7 context switches per
 /// request in docs/BENCHMARKS.md.)
-struct AcceptPoller {
+///
+/// It owns its epoll descriptor alone: it cannot be copied, and closes the descriptor once, when it goes away.
+struct AcceptPoller: ~Copyable {
     enum Event {
         case connectionWaiting
         case shutdown
@@ -298,22 +302,26 @@ struct AcceptPoller {
     let wakeFD: Int32
 
     init?(listenFD: Int32, wakeFD: Int32) {
-        epoll = epoll_create1(Int32(EPOLL_CLOEXEC))
+        let epoll = epoll_create1(Int32(EPOLL_CLOEXEC))
         guard epoll >= 0 else { return nil }
-        self.wakeFD = wakeFD
         var listener = epoll_event()
         listener.events = EPOLLIN.rawValue | EPOLLEXCLUSIVE.rawValue
         listener.data.fd = listenFD
         var wake = epoll_event()
         wake.events = EPOLLIN.rawValue
         wake.data.fd = wakeFD
+        // Set up before it becomes the poller's, so that a failure here closes it here and nowhere else.
         guard epoll_ctl(epoll, EPOLL_CTL_ADD, listenFD, &listener) == 0,
             epoll_ctl(epoll, EPOLL_CTL_ADD, wakeFD, &wake) == 0
         else {
             Glibc.close(epoll)
             return nil
         }
+        self.epoll = epoll
+        self.wakeFD = wakeFD
     }
+
+    deinit { Glibc.close(epoll) }
 
     func wait() -> Event {
         var events = (epoll_event(), epoll_event())
@@ -325,7 +333,6 @@ struct AcceptPoller {
         return .connectionWaiting
     }
 
-    func close() { Glibc.close(epoll) }
 }
 
 /// Lines about the process rather than a request, in the same logfmt shape.

@@ -96,6 +96,20 @@ final class Daemon: @unchecked Sendable {
     /// The supervisor's pid: the launched process itself, or its child when a launcher execs it.
     var workers: [pid_t] { Self.children(of: process.pid) }
 
+    /// Waits until the workers hold some connection (`true`) or none at all (`false`), as their descriptors in
+    /// /proc show: each connection a worker holds is a socket beside its listener on fd 0. The test process is the
+    /// only client, so this tells when a connection it made has been accepted, and when the one the start-up probe
+    /// made has been let go.
+    func waitUntilWorkers(holdConnections: Bool, timeout: Double = 10) throws {
+        let deadline = Date().addingTimeInterval(timeout)
+        while workers.contains(where: { SoakTests.socketCount($0) > 1 }) != holdConnections {
+            let seen = holdConnections ? "never took" : "kept"
+            try #require(
+                Date() < deadline, "workers \(seen) a connection: \(workers.map(SoakTests.descriptors))\n\(log)")
+            usleep(10_000)
+        }
+    }
+
     /// Waits until the supervisor has exactly `count` workers.
     func waitForWorkers(_ count: Int, timeout: Double = 10) throws {
         let deadline = Date().addingTimeInterval(timeout)

@@ -62,6 +62,8 @@ import Glibc
     func stalledPeerHoldsAThreadOnlyUntilTheIdleTimeout(kind: String) throws {
         let daemon = try Daemon(
             ["--workers", "1", "--threads", "1", "--idle-timeout", "1", "--request-timeout", "1.5"])
+        try daemon.waitForWorkers(1)
+        try daemon.waitUntilWorkers(holdConnections: false)
         let stalled = try FastCGIConnection(unixPath: daemon.socketPath, timeout: 10)
         let trickled = Locked(0)
         let trickleEnded = DispatchSemaphore(value: 0)
@@ -69,12 +71,12 @@ import Glibc
         case "half record": stalled.send([1, 1, 0])
         case "never reads": stalled.send(FastCGIRecord.request(Daemon.parameters(query: "x=1")))
         case "trickling":
-            let fd = stalled.fd
             let stream = FastCGIRecord.request(Daemon.parameters(query: "slow=1"))
+            // The writer holds the connection itself: its descriptor stays open until the writer is done with it.
             DispatchQueue.global().async {
                 // At most 40 bytes over 12 s: longer than the test waits, shorter than the whole request.
                 for byte in stream.prefix(40) {
-                    guard writeAll([byte], to: fd) == 1 else { break }
+                    guard writeAll([byte], to: stalled.fd) == 1 else { break }
                     trickled.withLock { $0 += 1 }
                     usleep(300_000)
                 }
@@ -82,7 +84,8 @@ import Glibc
             }
         default: break
         }
-        usleep(100_000)
+        // The one thread holds the stalled peer, for at least the idle timeout whatever its kind.
+        try daemon.waitUntilWorkers(holdConnections: true)
         let start = Date()
         let answer = try daemon.get(query: "after=1", timeout: 10)
         let waited = Date().timeIntervalSince(start)
@@ -124,9 +127,11 @@ import Glibc
     /// While capacity remains, a stalled peer delays nobody.
     @Test func stalledPeerDoesNotBlockOthersWhileThreadsRemain() throws {
         let daemon = try Daemon(["--workers", "1", "--threads", "2", "--idle-timeout", "30"])
+        try daemon.waitForWorkers(1)
+        try daemon.waitUntilWorkers(holdConnections: false)
         let stalled = try FastCGIConnection(unixPath: daemon.socketPath)
         stalled.send([1, 1, 0])
-        usleep(100_000)
+        try daemon.waitUntilWorkers(holdConnections: true)
         let start = Date()
         for index in 0..<20 {
             #expect(
@@ -161,23 +166,50 @@ import Glibc
         #expect(Date().timeIntervalSince(start) < (underSanitizer ? 10 : 1))
     }
 
-    /// SIGTERM or SIGINT: no new connections, the request in flight is answered, then exit 0.
+    /// SIGTERM or SIGINT: no new connections, the request in flight is answered, then exit 0. In flight means a
+    /// worker holds the connection, which the test waits to see; then that the worker has begun to stop.
     @Test(arguments: [SIGTERM, SIGINT])
     func signalFinishesTheRequestInFlightThenExits(signal: Int32) throws {
         let daemon = try Daemon(["--workers", "2", "--threads", "4", "--grace", "10"])
+        try daemon.waitForWorkers(2)
+        try daemon.waitUntilWorkers(holdConnections: false)
         let inFlight = try FastCGIConnection(unixPath: daemon.socketPath, timeout: 10)
         // Everything but the end of the body: the worker is reading the request.
         inFlight.send(
             FastCGIRecord.begin(role: FastCGIRecord.responder)
                 + FastCGIRecord.params(Daemon.parameters(method: "POST", query: "flight=1")))
-        usleep(200_000)
+        try daemon.waitUntilWorkers(holdConnections: true)
         daemon.process.send(signal)
-        usleep(300_000)
+        try daemon.waitForLog(containing: "event=worker_stopping in_flight=1")
         inFlight.send(FastCGIRecord.record(type: FastCGIRecord.stdin, content: []))
         #expect(inFlight.readAnswer().stdout == Daemon.redirect(to: Daemon.productionOura + bytes("?flight=1")))
         #expect(daemon.process.wait(timeout: 10) == 0)
         #expect(!FileManager.default.fileExists(atPath: daemon.socketPath))
         #expect(daemon.log.contains("event=stopped"))
+    }
+
+    /// A connection still in the listen backlog when the daemon stops is never accepted: it is reset when the last
+    /// worker closes the listening socket, and the web server answers that request with its own error (nginx: 502).
+    /// docs/OPERATIONS.md says so, and how socket activation keeps such connections for the next start instead.
+    @Test func connectionInTheBacklogAtShutdownIsReset() throws {
+        let daemon = try Daemon(["--workers", "1", "--threads", "1", "--grace", "10"])
+        try daemon.waitForWorkers(1)
+        try daemon.waitUntilWorkers(holdConnections: false)
+        let inFlight = try FastCGIConnection(unixPath: daemon.socketPath, timeout: 10)
+        inFlight.send(
+            FastCGIRecord.begin(role: FastCGIRecord.responder)
+                + FastCGIRecord.params(Daemon.parameters(method: "POST", query: "flight=1")))
+        try daemon.waitUntilWorkers(holdConnections: true)
+        // The one thread is busy: this whole request waits in the backlog.
+        let queued = try FastCGIConnection(unixPath: daemon.socketPath, timeout: 10)
+        queued.send(FastCGIRecord.request(Daemon.parameters(query: "queued=1")))
+        daemon.process.send(SIGTERM)
+        try daemon.waitForLog(containing: "event=worker_stopping in_flight=1")
+        inFlight.send(FastCGIRecord.record(type: FastCGIRecord.stdin, content: []))
+        #expect(inFlight.readAnswer().stdout == Daemon.redirect(to: Daemon.productionOura + bytes("?flight=1")))
+        #expect(daemon.process.wait(timeout: 10) == 0)
+        #expect(queued.peerEnd() == .reset)
+        #expect(!daemon.log.contains("queued"))
     }
 
     /// Threads waiting on idle kept-alive connections are woken: shutdown does not wait out the idle timeout.
