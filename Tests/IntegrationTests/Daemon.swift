@@ -110,6 +110,18 @@ final class Daemon: @unchecked Sendable {
         }
     }
 
+    /// A POST that a worker holds, reading it: everything but the end of the body has been sent. Waits for the
+    /// workers to let go of the start-up probe first, and then for one to take this connection.
+    func requestInFlight(query: String) throws -> FastCGIConnection {
+        try waitUntilWorkers(holdConnections: false)
+        let connection = try FastCGIConnection(unixPath: socketPath, timeout: 10)
+        connection.send(
+            FastCGIRecord.begin(role: FastCGIRecord.responder)
+                + FastCGIRecord.params(Self.parameters(method: "POST", query: query)))
+        try waitUntilWorkers(holdConnections: true)
+        return connection
+    }
+
     /// Waits until the supervisor has exactly `count` workers.
     func waitForWorkers(_ count: Int, timeout: Double = 10) throws {
         let deadline = Date().addingTimeInterval(timeout)

@@ -172,13 +172,7 @@ import Glibc
     func signalFinishesTheRequestInFlightThenExits(signal: Int32) throws {
         let daemon = try Daemon(["--workers", "2", "--threads", "4", "--grace", "10"])
         try daemon.waitForWorkers(2)
-        try daemon.waitUntilWorkers(holdConnections: false)
-        let inFlight = try FastCGIConnection(unixPath: daemon.socketPath, timeout: 10)
-        // Everything but the end of the body: the worker is reading the request.
-        inFlight.send(
-            FastCGIRecord.begin(role: FastCGIRecord.responder)
-                + FastCGIRecord.params(Daemon.parameters(method: "POST", query: "flight=1")))
-        try daemon.waitUntilWorkers(holdConnections: true)
+        let inFlight = try daemon.requestInFlight(query: "flight=1")
         daemon.process.send(signal)
         try daemon.waitForLog(containing: "event=worker_stopping in_flight=1")
         inFlight.send(FastCGIRecord.record(type: FastCGIRecord.stdin, content: []))
@@ -194,12 +188,7 @@ import Glibc
     @Test func connectionInTheBacklogAtShutdownIsReset() throws {
         let daemon = try Daemon(["--workers", "1", "--threads", "1", "--grace", "10"])
         try daemon.waitForWorkers(1)
-        try daemon.waitUntilWorkers(holdConnections: false)
-        let inFlight = try FastCGIConnection(unixPath: daemon.socketPath, timeout: 10)
-        inFlight.send(
-            FastCGIRecord.begin(role: FastCGIRecord.responder)
-                + FastCGIRecord.params(Daemon.parameters(method: "POST", query: "flight=1")))
-        try daemon.waitUntilWorkers(holdConnections: true)
+        let inFlight = try daemon.requestInFlight(query: "flight=1")
         // The one thread is busy: this whole request waits in the backlog.
         let queued = try FastCGIConnection(unixPath: daemon.socketPath, timeout: 10)
         queued.send(FastCGIRecord.request(Daemon.parameters(query: "queued=1")))

@@ -1,0 +1,55 @@
+# Sourced by each host test file: a table of `test_*` functions, each run in a subshell of its own, and helpers.
+# A test fails by exiting non-zero (set -e is on); `fail MESSAGE` says why.
+
+fail() {
+    echo "    $*" >&2
+    exit 1
+}
+
+# A loopback port nothing listens on, below the kernel's ephemeral range so that no client connection takes it.
+free_port() {
+    local port
+    for port in $(shuf -i 20000-30000 -n 200); do
+        if ! (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then
+            echo "$port"
+            return 0
+        fi
+    done
+    fail "no free port between 20000 and 30000"
+}
+
+# Waits up to $2 seconds for file $1 to hold the line pattern $3 (grep -E), or for process $4 to end first.
+wait_for_line() {
+    local file=$1 timeout=$2 pattern=$3 pid=${4:-}
+    local deadline=$((SECONDS + timeout))
+    while ! grep -qE "$pattern" "$file" 2>/dev/null; do
+        [ -z "$pid" ] || kill -0 "$pid" 2>/dev/null || return 1
+        [ "$SECONDS" -lt "$deadline" ] || return 1
+        sleep 0.2
+    done
+}
+
+# Runs every test_* function defined by the sourcing file; prints one line each and exits with the failures.
+run_tests() {
+    local name passed=0 failed=0
+    for name in $(declare -F | awk '{print $3}' | grep '^test_'); do
+        echo "◇ $name"
+        # Not inside `if`: there, bash would ignore set -e in the test's own commands.
+        set +e
+        (
+            set -euo pipefail
+            "$name"
+        )
+        local status=$?
+        set -e
+        if [ "$status" -eq 0 ]; then
+            echo "✔ $name"
+            passed=$((passed + 1))
+        else
+            echo "✘ $name"
+            failed=$((failed + 1))
+        fi
+    done
+    echo "$passed passed, $failed failed" >"${HOST_TEST_COUNTS:-/dev/null}"
+    [ "$failed" -eq 0 ]
+}
