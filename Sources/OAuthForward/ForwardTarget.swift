@@ -12,6 +12,11 @@ public struct ForwardTarget: Equatable, Sendable {
     public let kind: Kind
     /// The host, with its port if one was given. Logged in place of the whole URL.
     public let host: String
+    /// The host without its port.
+    public var hostName: Substring {
+        if host.first == "[" { return host[...(host.firstIndex(of: "]") ?? host.startIndex)] }
+        return host[..<(host.firstIndex(of: ":") ?? host.endIndex)]
+    }
     /// Everything before `{provider}`, or the whole URL when the template has none.
     let head: [UInt8]
     /// Everything after `{provider}`; `nil` when the template names no provider.
@@ -61,7 +66,7 @@ public struct ForwardTarget: Equatable, Sendable {
         if authority.contains(where: { $0 == UInt8(ascii: "{") || $0 == UInt8(ascii: "}") }) {
             throw .placeholderOutsidePath
         }
-        guard Self.isValidAuthority(authority) else { throw .invalidHost }
+        try Self.validate(authority: authority)
         let host = String(decoding: authority, as: UTF8.self)
         if isPlainHTTP && !Self.isLoopback(authority: authority) { throw .plainHTTPNotLoopback }
 
@@ -81,6 +86,11 @@ public struct ForwardTarget: Equatable, Sendable {
             case UInt8(ascii: "?"): throw .hasQuery
             case UInt8(ascii: "#"): throw .hasFragment
             case UInt8(ascii: "}"): throw .strayBrace
+            case UInt8(ascii: "%"):
+                // The provider name would complete an escape: `%{provider}` with `2f` is an encoded slash.
+                if value[(index + 1)...].starts(with: Self.placeholder) { throw .percentBeforePlaceholder }
+                guard index + 2 < value.endIndex, value[index + 1].isASCIIHexDigit, value[index + 2].isASCIIHexDigit
+                else { throw .invalidPercentEscape }
             default: guard Self.isPathByte(byte) else { throw .invalidCharacter }
             }
             if tail == nil { head.append(byte) } else { tail!.append(byte) }
@@ -117,31 +127,54 @@ public struct ForwardTarget: Equatable, Sendable {
         return location
     }
 
-    /// `host` or `host:port`, where host is a DNS name, an IPv4 address or a bracketed IPv6 address.
-    /// No user info: `@` is not a host byte.
-    static func isValidAuthority(_ authority: ArraySlice<UInt8>) -> Bool {
+    /// `host` or `host:port` (RFC 3986 section 3.2): the host a bracketed IPv6 address, or dot-separated labels of
+    /// letters, digits and inner hyphens, 1 to 63 bytes each (an IPv4 address is such a name); the port 1 to 65535
+    /// with no leading zero. No user info: `@` is not a host byte.
+    static func validate(authority: ArraySlice<UInt8>) throws(TargetError) {
         var host = authority
-        if let bracketEnd = authority.firstIndex(of: UInt8(ascii: "]")) {
-            guard authority.first == UInt8(ascii: "["), bracketEnd > authority.startIndex + 1 else { return false }
-            let inner = authority[(authority.startIndex + 1)..<bracketEnd]
-            guard inner.allSatisfy({ isHexDigit($0) || $0 == UInt8(ascii: ":") || $0 == UInt8(ascii: ".") }) else {
-                return false
-            }
+        var port: ArraySlice<UInt8>? = nil
+        if authority.first == UInt8(ascii: "[") {
+            guard let bracketEnd = authority.firstIndex(of: UInt8(ascii: "]")),
+                IPv6Literal.isValid(authority[(authority.startIndex + 1)..<bracketEnd])
+            else { throw .invalidHost }
             host = authority[...bracketEnd]
             let rest = authority[(bracketEnd + 1)...]
-            return rest.isEmpty || isPort(rest)
+            if !rest.isEmpty {
+                guard rest.first == UInt8(ascii: ":") else { throw .invalidHost }
+                port = rest.dropFirst()
+            }
+        } else {
+            if let colon = authority.firstIndex(of: UInt8(ascii: ":")) {
+                host = authority[..<colon]
+                port = authority[(colon + 1)...]
+            }
+            guard isHostName(host) else { throw .invalidHost }
         }
-        if let colon = authority.firstIndex(of: UInt8(ascii: ":")) {
-            guard isPort(authority[colon...]) else { return false }
-            host = authority[..<colon]
+        if let port {
+            guard (1...5).contains(port.count), port.allSatisfy(\.isASCIIDigit), port.first != UInt8(ascii: "0"),
+                port.reduce(0, { $0 * 10 + Int($1 - UInt8(ascii: "0")) }) <= 65535
+            else { throw .invalidPort }
         }
-        return !host.isEmpty && host.allSatisfy(isHostByte) && host.first != UInt8(ascii: ".")
-            && host.first != UInt8(ascii: "-")
     }
 
-    /// `:` followed by 1 to 5 digits.
-    private static func isPort(_ bytes: ArraySlice<UInt8>) -> Bool {
-        bytes.first == UInt8(ascii: ":") && (2...6).contains(bytes.count) && bytes.dropFirst().allSatisfy(isDigit)
+    /// Labels of letters, digits and inner hyphens, 1 to 63 bytes each, between single dots. One pass and no
+    /// allocation: a preset's template is checked on every CGI start.
+    private static func isHostName(_ host: ArraySlice<UInt8>) -> Bool {
+        var labelLength = 0
+        var previous = UInt8(ascii: ".")
+        for byte in host {
+            if byte == UInt8(ascii: ".") {
+                guard labelLength > 0, previous != UInt8(ascii: "-") else { return false }
+                labelLength = 0
+            } else {
+                guard byte.isASCIIDigit || byte.isASCIILetter || byte == UInt8(ascii: "-") else { return false }
+                guard labelLength > 0 || byte != UInt8(ascii: "-") else { return false }
+                labelLength += 1
+                guard labelLength <= 63 else { return false }
+            }
+            previous = byte
+        }
+        return labelLength > 0 && previous != UInt8(ascii: "-")
     }
 
     static func isLoopback(authority: ArraySlice<UInt8>) -> Bool {
@@ -154,20 +187,9 @@ public struct ForwardTarget: Equatable, Sendable {
         return ["127.0.0.1", "[::1]", "localhost"].contains { host.elementsEqual($0.utf8) }
     }
 
-    private static func isDigit(_ byte: UInt8) -> Bool { (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(byte) }
-
-    private static func isHexDigit(_ byte: UInt8) -> Bool {
-        isDigit(byte) || (UInt8(ascii: "a")...UInt8(ascii: "f")).contains(byte | 0x20)
-    }
-
-    private static func isHostByte(_ byte: UInt8) -> Bool {
-        isDigit(byte) || (UInt8(ascii: "a")...UInt8(ascii: "z")).contains(byte | 0x20)
-            || byte == UInt8(ascii: ".") || byte == UInt8(ascii: "-")
-    }
-
     /// RFC 3986 path bytes: unreserved, sub-delims, `:`, `@`, `/` and `%` (for escapes the user wrote).
     private static func isPathByte(_ byte: UInt8) -> Bool {
-        if isDigit(byte) || (UInt8(ascii: "a")...UInt8(ascii: "z")).contains(byte | 0x20) { return true }
+        if byte.isASCIIDigit || byte.isASCIILetter { return true }
         return Array("-._~!$&'()*+,;=:@/%".utf8).contains(byte)
     }
 }
@@ -184,6 +206,8 @@ public enum TargetError: Error, Equatable, Sendable {
     /// `http://` to a host other than 127.0.0.1, [::1] or localhost.
     case plainHTTPNotLoopback
     case invalidHost
+    /// A port that is empty, has a leading zero, or lies outside 1 to 65535.
+    case invalidPort
     case hasQuery
     case hasFragment
     case placeholderRepeated
@@ -192,8 +216,14 @@ public enum TargetError: Error, Equatable, Sendable {
     case strayBrace
     /// A space, a control byte, a non-ASCII byte or another byte that a URL path cannot hold raw.
     case invalidCharacter
+    /// A `%` not followed by two hex digits.
+    case invalidPercentEscape
+    /// `%{provider}`: the provider name would complete the escape, so `2f` would make an encoded slash.
+    case percentBeforePlaceholder
     /// A preset where only a URL will do (`OAUTH_FORWARD_FALLBACK`).
     case presetAsFallback
+    /// A Junction API host as `OAUTH_FORWARD_FALLBACK`, which takes the callbacks that are not Junction's.
+    case junctionHostAsFallback
 
     public var problem: String {
         switch self {
@@ -203,13 +233,17 @@ public enum TargetError: Error, Equatable, Sendable {
         case .unsupportedScheme: "is neither a preset nor a URL starting with https://"
         case .plainHTTPNotLoopback: "uses http:// for a host other than 127.0.0.1, [::1] or localhost"
         case .invalidHost: "has no valid host"
+        case .invalidPort: "has a port that is not 1 to 65535 without a leading zero"
         case .hasQuery: "has a query of its own"
         case .hasFragment: "has a fragment"
         case .placeholderRepeated: "holds {provider} more than once"
         case .placeholderOutsidePath: "holds {provider} outside the path"
         case .strayBrace: "holds a brace that is not part of {provider}"
         case .invalidCharacter: "holds a byte that a URL path cannot carry raw"
+        case .invalidPercentEscape: "holds a % that is not followed by two hex digits"
+        case .percentBeforePlaceholder: "holds % right before {provider}, which the provider name would complete"
         case .presetAsFallback: "is a preset, not a URL"
+        case .junctionHostAsFallback: "is a Junction API host; the fallback takes callbacks that are not Junction's"
         }
     }
 }

@@ -2,6 +2,10 @@ import Testing
 
 @testable import OAuthForward
 
+#if canImport(Glibc)
+import Glibc
+#endif
+
 @Suite struct TargetTests {
     @Test(arguments: [
         ("sandbox-us", "https://api.sandbox.us.junction.com/v2/link/connect/oura"),
@@ -45,7 +49,7 @@ import Testing
         ("http://127.0.0.2/{provider}", .plainHTTPNotLoopback),
         ("http://localhost.evil.com/{provider}", .plainHTTPNotLoopback), ("https:///{provider}", .invalidHost),
         ("https://user@example.com/{provider}", .invalidHost), ("https://exa mple.com/", .invalidHost),
-        ("https://example.com:/x", .invalidHost), ("https://example.com:123456/x", .invalidHost),
+        ("https://example.com:/x", .invalidPort), ("https://example.com:123456/x", .invalidPort),
         ("https://.example.com/x", .invalidHost), ("https://[::1/x", .invalidHost),
         ("https://example.com/cb?x=1", .hasQuery), ("https://example.com/{provider}?", .hasQuery),
         ("https://example.com/cb#x", .hasFragment), ("https://example.com/{provider}/{provider}", .placeholderRepeated),
@@ -56,6 +60,67 @@ import Testing
     ])
     func malformedTargetsAreRefused(value: String, expected: TargetError) {
         #expect(throws: expected) { try ForwardTarget(parsing: value) }
+    }
+
+    /// RFC 3986 (sections 3.2.2, 3.2.3 and 2.1) for what a template's authority and path may hold, beyond what the
+    /// table above checks: ports, IP literals, host labels and percent escapes.
+    @Test(arguments: [
+        ("https://example.com:0/x", TargetError.invalidPort), ("https://example.com:65536/x", .invalidPort),
+        ("https://example.com:99999/x", .invalidPort), ("https://example.com:08443/x", .invalidPort),
+        ("https://example.com:00/x", .invalidPort), ("https://[::1]:0/x", .invalidPort),
+        ("https://[:]/x", .invalidHost), ("https://[1.2.3.4]/x", .invalidHost), ("https://[::1::2]/x", .invalidHost),
+        ("https://[12345::]/x", .invalidHost), ("https://[1:2:3:4:5:6:7:8:9]/x", .invalidHost),
+        ("https://[1:2:3:4:5:6:7]/x", .invalidHost), ("https://[::ffff:1.2.3]/x", .invalidHost),
+        ("https://[::ffff:1.2.3.256]/x", .invalidHost), ("https://[fe80::1%25eth0]/x", .invalidHost),
+        ("https://a..b/x", .invalidHost), ("https://example.com./x", .invalidHost),
+        ("https://a-.example/x", .invalidHost),
+        ("https://example.-com/x", .invalidHost),
+        ("https://" + String(repeating: "a", count: 64) + ".com/x", .invalidHost),
+        ("https://example.com/a%2/x", .invalidPercentEscape), ("https://example.com/a%zz", .invalidPercentEscape),
+        ("https://example.com/a%", .invalidPercentEscape),
+        ("https://example.com/%{provider}x", .percentBeforePlaceholder),
+        ("https://example.com/cb/%{provider}", .percentBeforePlaceholder),
+    ])
+    func templatesMustBeValidURIs(value: String, expected: TargetError) {
+        #expect(throws: expected) { try ForwardTarget(parsing: value) }
+    }
+
+    @Test(arguments: [
+        "https://example.com:1/x", "https://example.com:65535/x", "https://[::ffff:1.2.3.4]/x",
+        "https://[2001:db8::]/x",
+        "https://[1:2:3:4:5:6:7:8]/x", "https://[::]/x", "https://a-b.example/x", "https://9.example/x",
+        "https://" + String(repeating: "a", count: 63) + ".com/x", "https://example.com/%2F%7e/{provider}%20x",
+        "https://EXAMPLE.com/{provider}",
+    ])
+    func validTemplatesAreAccepted(value: String) throws {
+        #expect(try ForwardTarget(parsing: value).kind == .template)
+    }
+
+    /// The library's IPv6 literal check accepts exactly what glibc's inet_pton accepts, over a corpus of near
+    /// misses built from the grammar's parts.
+    @Test func ipv6LiteralsAgreeWithInetPton() {
+        let parts = [
+            "", ":", "::", "0", "1", "ffff", "FFFF", "12345", "g", "1.2.3.4", "256.1.1.1", "1.2.3", "01.2.3.4",
+        ]
+        var checked = 0
+        for a in parts {
+            for b in parts {
+                for c in parts {
+                    for middle in [":", "::"] {
+                        let literal = a + middle + b + ":" + c
+                        var address = in6_addr()
+                        let expected = inet_pton(AF_INET6, literal, &address) == 1
+                        #expect(IPv6Literal.isValid(Array(literal.utf8)) == expected, "\(literal)")
+                        checked += 1
+                    }
+                }
+            }
+        }
+        for literal in ["1:2:3:4:5:6:7:8", "1::", "::1", "1:2:3:4:5:6:1.2.3.4", "1:2:3:4:5:6:7:1.2.3.4", "::1.2.3.4"] {
+            var address = in6_addr()
+            #expect(IPv6Literal.isValid(Array(literal.utf8)) == (inet_pton(AF_INET6, literal, &address) == 1))
+        }
+        #expect(checked > 4000)
     }
 
     @Test(arguments: [nil, "", "staging", "http://example.com/{provider}"] as [String?])
