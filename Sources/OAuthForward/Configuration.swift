@@ -38,6 +38,9 @@ public struct Configuration: Equatable, Sendable {
                     throw .fallback(error)
                 }
                 if case .preset = fallbackTarget?.kind { throw .fallback(.presetAsFallback) }
+                if let fallbackTarget, JunctionEnvironment(apiHost: fallbackTarget.hostName) != nil {
+                    throw .fallback(.junctionHostAsFallback)
+                }
             }
             route = .byState(environments: allowed, fallback: fallbackTarget)
         } else {

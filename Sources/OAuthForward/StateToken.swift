@@ -127,37 +127,3 @@ public enum StateToken {
         return decoded
     }
 }
-
-extension JunctionEnvironment {
-    /// The legacy tryvital.io host, which Junction still supports beside the junction.com one.
-    public var legacyHost: String {
-        switch self {
-        case .productionUS: "api.tryvital.io"
-        case .productionEU: "api.eu.tryvital.io"
-        case .sandboxUS: "api.sandbox.tryvital.io"
-        case .sandboxEU: "api.sandbox.eu.tryvital.io"
-        }
-    }
-
-    /// The Link API base URLs a token of this environment carries as `aud`, in both host forms.
-    public var linkAudiences: [[UInt8]] {
-        [Array("https://\(host)/v2/link".utf8), Array("https://\(legacyHost)/v2/link".utf8)]
-    }
-
-    /// The environment whose Link API base URL is exactly `audience`, in either host form. Compares in place:
-    /// building the eight URLs for each request cost a CGI start about 30,000 instructions (callgrind).
-    public init?(linkAudience audience: [UInt8]) {
-        let scheme = "https://".utf8
-        let path = "/v2/link".utf8
-        guard audience.count > scheme.count + path.count, audience.starts(with: scheme),
-            audience.suffix(path.count).elementsEqual(path)
-        else { return nil }
-        let host = audience[scheme.count..<(audience.count - path.count)]
-        guard
-            let match = Self.allCases.first(where: {
-                host.elementsEqual($0.host.utf8) || host.elementsEqual($0.legacyHost.utf8)
-            })
-        else { return nil }
-        self = match
-    }
-}

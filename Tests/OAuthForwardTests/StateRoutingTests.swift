@@ -216,6 +216,20 @@ func auto(_ environments: String = "sandbox-us,production-us", fallback: String?
             target: bytes("sandbox-eu"), providers: nil, environments: bytes("bogus"), fallback: bytes("bogus"))
         #expect(configuration.route == .fixed(ForwardTarget(.sandboxEU)))
     }
+
+    /// A fallback is where callbacks that are not Junction's go: a Junction API host there, in either host form
+    /// and any case, would send them to an environment the allowlist does not name.
+    @Test(arguments: JunctionEnvironment.allCases.flatMap { [$0.host, $0.legacyHost] })
+    func aFallbackToAJunctionAPIHostIsRefused(host: String) {
+        for url in [
+            "https://\(host)/v2/link/connect/{provider}", "https://\(host.uppercased())/x", "https://\(host):443/cb",
+        ] {
+            #expect(throws: ConfigurationError.fallback(.junctionHostAsFallback), "\(url)") {
+                try Configuration(
+                    target: bytes("auto"), providers: nil, environments: bytes("sandbox-us"), fallback: bytes(url))
+            }
+        }
+    }
 }
 
 @Suite struct JSONAudienceTests {
