@@ -199,36 +199,44 @@ struct Check: ParsableCommand {
     @OptionGroup var targetOptions: TargetOptions
 
     func run() throws {
-        var report = ""
+        // Bytes, not Strings, from the argument to the answer: the report shows what the CGI answer would carry.
+        var report: [UInt8] = []
+        func line(_ text: String) { report += Array(text.utf8) }
         for (variable, value, source) in targetOptions.sources() {
-            report += "\(variable): " + (value.map { String(decoding: $0, as: UTF8.self) } ?? "-") + " (\(source))\n"
+            report += Array("\(variable): ".utf8) + (value ?? Array("-".utf8)) + Array(" (\(source))\n".utf8)
         }
         switch targetOptions.values.configuration() {
         case .success(let configuration):
             switch configuration.route {
             case .fixed(let target):
-                report += "route: always \(target.logName)\n"
+                line("route: always \(target.logName)\n")
             case .byState(let environments, let fallback):
-                report +=
+                line(
                     "route: by the state token's aud, to "
-                    + environments.map(\.presetName).joined(separator: ", ")
-                    + "; other callbacks " + (fallback.map { "to \($0.logName)" } ?? "answer 400") + "\n"
+                        + environments.map(\.presetName).joined(separator: ", ")
+                        + "; other callbacks " + (fallback.map { "to \($0.logName)" } ?? "answer 400") + "\n")
             }
-            report +=
+            line(
                 "providers: "
-                + (configuration.allowlist.map { $0.providers.map(\.name).joined(separator: ",") } ?? "any") + "\n"
+                    + (configuration.allowlist.map { $0.providers.map(\.name).joined(separator: ",") } ?? "any") + "\n")
         case .failure(let error):
-            report += "configuration error: \(error.message)\n"
+            line("configuration error: \(error.message)\n")
         }
-        let bytes = Array(request.utf8)
+        let bytes = ProcessIO.rawArgument(decodingTo: request)
         let split = bytes.firstIndex(of: UInt8(ascii: "?"))
         let cgiRequest = CGIRequest(
             method: Array(method.utf8),
             pathInfo: Array(bytes[..<(split ?? bytes.endIndex)]),
             query: split.map { Array(bytes[($0 + 1)...]) } ?? [])
         let outcome = Forwarder.respond(to: cgiRequest, configuration: targetOptions.values.configuration())
-        report += "\n" + String(decoding: outcome.responseBytes, as: UTF8.self).replacingCRLF() + "\n"
-        report += "log: " + outcome.log.line
+        // The answer's lines end in LF here, for a terminal; its bytes are otherwise the CGI answer's.
+        line("\n")
+        let answer = outcome.responseBytes
+        for (index, byte) in answer.enumerated()
+        where byte != UInt8(ascii: "\r") || index + 1 == answer.count || answer[index + 1] != UInt8(ascii: "\n") {
+            report.append(byte)
+        }
+        line("\nlog: " + outcome.log.line)
         ProcessIO.writeAll(report, to: 1)
         if outcome.response.status != .temporaryRedirect { throw ExitCode(1) }
     }
@@ -257,11 +265,5 @@ struct Worker: ParsableCommand {
                 threads: threads, idleTimeoutMilliseconds: idleTimeoutMs,
                 requestTimeoutMilliseconds: requestTimeoutMs, graceMilliseconds: graceMs, supervisor: supervisor))
         throw ExitCode(worker.run())
-    }
-}
-
-extension String {
-    fileprivate func replacingCRLF() -> String {
-        split(separator: "\r\n", omittingEmptySubsequences: false).joined(separator: "\n")
     }
 }

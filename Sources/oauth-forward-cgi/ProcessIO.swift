@@ -10,6 +10,15 @@ enum ProcessIO {
         return bytes(ofCString: value)
     }
 
+    /// The raw bytes of the command-line argument that ArgumentParser read as `parsed`: the last argument that
+    /// decodes to it. ArgumentParser's `String` has invalid UTF-8 replaced by U+FFFD, which changes the bytes.
+    static func rawArgument(decodingTo parsed: String) -> [UInt8] {
+        let arguments = (0..<Int(CommandLine.argc)).compactMap {
+            CommandLine.unsafeArgv[$0].map { bytes(ofCString: $0) }
+        }
+        return arguments.last { String(decoding: $0, as: UTF8.self) == parsed } ?? Array(parsed.utf8)
+    }
+
     static func bytes(ofCString pointer: UnsafePointer<CChar>) -> [UInt8] {
         let count = strlen(pointer)
         return pointer.withMemoryRebound(to: UInt8.self, capacity: count) {

@@ -38,9 +38,19 @@ final class ChildProcess: @unchecked Sendable {
     /// Writing to a child that has exited must fail with EPIPE, not kill the test runner.
     static let ignoreSIGPIPE: Void = { _ = Glibc.signal(SIGPIPE, SIG_IGN) }()
 
-    init(
+    convenience init(
         _ executable: String,
         _ arguments: [String] = [],
+        environment: [(String, [UInt8])],
+        stdinFD: Int32? = nil
+    ) throws {
+        try self.init(executable, rawArguments: arguments.map(bytes), environment: environment, stdinFD: stdinFD)
+    }
+
+    /// Arguments as raw bytes, which a `String` could not carry when they are not UTF-8.
+    init(
+        _ executable: String,
+        rawArguments arguments: [[UInt8]],
         environment: [(String, [UInt8])],
         stdinFD: Int32? = nil
     ) throws {
@@ -73,7 +83,13 @@ final class ChildProcess: @unchecked Sendable {
         posix_spawnattr_setsigdefault(&attributes, &defaults)
         posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF))
 
-        let argv = ([executable] + arguments).map { strdup($0) } + [nil]
+        let argv =
+            ([bytes(executable)] + arguments).map { argument -> UnsafeMutablePointer<CChar>? in
+                let pointer = UnsafeMutablePointer<CChar>.allocate(capacity: argument.count + 1)
+                for (index, byte) in argument.enumerated() { pointer[index] = CChar(bitPattern: byte) }
+                pointer[argument.count] = 0
+                return pointer
+            } + [nil]
         // A sanitizer run (scripts/test-sanitizers) configures every process it starts, servers' children too.
         let sanitizerOptions = ["ASAN_OPTIONS", "TSAN_OPTIONS"].compactMap { name in
             ProcessInfo.processInfo.environment[name].map { (name, bytes($0)) }
@@ -88,7 +104,7 @@ final class ChildProcess: @unchecked Sendable {
                 return pointer
             } + [nil]
         defer {
-            argv.forEach { free($0) }
+            argv.forEach { $0?.deallocate() }
             envp.forEach { $0?.deallocate() }
         }
         var pid: pid_t = 0
@@ -135,9 +151,21 @@ final class ChildProcess: @unchecked Sendable {
         stdin: [UInt8]? = nil,
         timeout: Double = 10
     ) throws -> Finished {
+        try run(
+            executable, rawArguments: arguments.map(bytes), environment: environment, stdin: stdin, timeout: timeout)
+    }
+
+    static func run(
+        _ executable: String,
+        rawArguments arguments: [[UInt8]],
+        environment: [(String, [UInt8])],
+        stdin: [UInt8]? = nil,
+        timeout: Double = 10
+    ) throws -> Finished {
         var input: Pipe? = nil
         if stdin != nil { input = try Pipe() }
-        let child = try ChildProcess(executable, arguments, environment: environment, stdinFD: input?.read.raw)
+        let child = try ChildProcess(
+            executable, rawArguments: arguments, environment: environment, stdinFD: input?.read.raw)
         if let stdin, var pipe = input.take() {
             pipe.read.close()
             writeAll(stdin, to: pipe.write.raw)

@@ -215,4 +215,23 @@ import Glibc
         #expect(refused.stdoutText.contains("OAUTH_FORWARD_TARGET: production-eu (environment)\n"))
         #expect(refused.stdoutText.contains("Status: 404 Not Found"))
     }
+
+    /// `check` shows the exact bytes the CGI answer would carry: a raw 0xFF in the query stays one byte, as in CGI
+    /// mode, and is not turned into U+FFFD by a `String` on the way.
+    @Test func checkWorksOnBytes() throws {
+        let query = bytes("a") + [0xFF] + bytes("b")
+        let check = try ChildProcess.run(
+            Binary.path,
+            rawArguments: [bytes("check"), bytes("--target"), bytes("sandbox-us"), bytes("/oura?") + query],
+            environment: [])
+        #expect(check.status == 0, "\(check.stderrText)")
+        let location =
+            bytes("Location: https://api.sandbox.us.junction.com/v2/link/connect/oura?") + query + bytes("\n")
+        #expect(check.stdout.firstRange(of: location) != nil, "\(check.stdout)")
+        #expect(check.stdout.firstRange(of: [0xEF, 0xBF, 0xBD]) == nil)
+        #expect(check.stdoutText.contains("query_bytes=3"))
+
+        let cgi = try ChildProcess.run(Binary.path, environment: CGIModeTests.cgiEnvironment(query: query))
+        #expect(cgi.stdout.firstRange(of: Array(location.dropLast()) + bytes("\r\n")) != nil, "\(cgi.stdoutText)")
+    }
 }
