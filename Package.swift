@@ -11,7 +11,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2")
     ],
     targets: [
-        // Debian's libfcgi-dev, through a one-header shim. Only the executable imports it.
+        // Debian's libfcgi-dev, through a one-header shim. Only FastCGIDaemon imports it.
         .systemLibrary(
             name: "CFastCGI",
             pkgConfig: "fcgi",
@@ -21,14 +21,19 @@ let package = Package(
         .systemLibrary(name: "CEpoll"),
         // The request contract: bytes in, bytes out. No I/O, no C, no Foundation.
         .target(name: "OAuthForward"),
+        // Serving: plain CGI, the FastCGI worker, the supervisor, the listener, shutdown and process I/O. It hides
+        // libfcgi and epoll behind `internal import`, as swift-nio's NIOPosix hides CNIOLinux.
+        .target(name: "FastCGIDaemon", dependencies: ["CFastCGI", "CEpoll", "OAuthForward"]),
+        // A thin executable: how it was started, and the commands.
         .executableTarget(
             name: "oauth-forward-cgi",
             dependencies: [
-                "CFastCGI", "CEpoll", "OAuthForward",
+                "FastCGIDaemon", "OAuthForward",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
         .testTarget(name: "OAuthForwardTests", dependencies: ["OAuthForward"]),
+        .testTarget(name: "FastCGIDaemonTests", dependencies: ["FastCGIDaemon"]),
         // Runs the built binary as CGI and behind real FastCGI peers and web servers.
         .testTarget(name: "IntegrationTests", dependencies: ["oauth-forward-cgi", "CTestSupport"]),
         // glibc's pipe2 and posix_spawn_file_actions_addclosefrom_np, for the tests' descriptors.

@@ -1,6 +1,6 @@
 import Testing
 
-@testable import OAuthForward
+@testable import FastCGIDaemon
 
 @Suite struct ListenAddressTests {
     @Test(arguments: [

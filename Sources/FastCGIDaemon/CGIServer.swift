@@ -5,8 +5,8 @@ import Glibc
 #endif
 
 /// Plain CGI: one request, described by the process environment, answered on stdout.
-enum CGIServer {
-    static func respondToOneRequest() -> Int32 {
+package enum CGIServer {
+    package static func respondToOneRequest() -> Int32 {
         // A server that closes the pipe early must not kill the process before its log line is written.
         signal(SIGPIPE, SIG_IGN)
         let lookup = ProcessIO.environment

@@ -9,12 +9,21 @@ import Glibc
 ///
 /// Separate processes, because Debian's libfcgi 2.4.2 aborts the whole process on two crafted records
 /// (shared/reference/libfcgi-hazards.md): a crash costs the connections of one worker, not the service.
-struct Supervisor {
+package struct Supervisor {
     let listener: Listener
     let workers: Int
     let workerSettings: FastCGIWorker.Settings
     /// Extra environment for the workers: the process-level target and allowlist given as flags.
     let environment: [(String, String)]
+
+    package init(
+        listener: Listener, workers: Int, workerSettings: FastCGIWorker.Settings, environment: [(String, String)]
+    ) {
+        self.listener = listener
+        self.workers = workers
+        self.workerSettings = workerSettings
+        self.environment = environment
+    }
 
     /// The most a replacement waits when no worker is left.
     static let delayWithNoWorkerLeft = Duration.milliseconds(100)
@@ -24,7 +33,7 @@ struct Supervisor {
         let started: ContinuousClock.Instant
     }
 
-    func run() -> Int32 {
+    package func run() -> Int32 {
         Shutdown.install()
         var running: [Running] = []
         var backoff = RespawnBackoff()
@@ -159,12 +168,5 @@ struct Supervisor {
     private static func describe(_ status: Int32) -> String {
         let signal = status & 0x7F
         return signal == 0 ? "exit=\((status >> 8) & 0xFF)" : "signal=\(signal)"
-    }
-}
-
-extension Duration {
-    var milliseconds: Int {
-        let (seconds, attoseconds) = components
-        return Int(seconds) * 1000 + Int(attoseconds / 1_000_000_000_000_000)
     }
 }

@@ -3,23 +3,23 @@ import Glibc
 #endif
 
 /// The few system calls the executable makes, with their retry rules in one place.
-enum ProcessIO {
+package enum ProcessIO {
     /// The bytes of an environment variable, exactly as the process received them.
-    static func environment(_ name: String) -> [UInt8]? {
+    package static func environment(_ name: String) -> [UInt8]? {
         guard let value = getenv(name) else { return nil }
         return bytes(ofCString: value)
     }
 
     /// The raw bytes of the command-line argument that ArgumentParser read as `parsed`: the last argument that
     /// decodes to it. ArgumentParser's `String` has invalid UTF-8 replaced by U+FFFD, which changes the bytes.
-    static func rawArgument(decodingTo parsed: String) -> [UInt8] {
+    package static func rawArgument(decodingTo parsed: String) -> [UInt8] {
         let arguments = (0..<Int(CommandLine.argc)).compactMap {
             CommandLine.unsafeArgv[$0].map { bytes(ofCString: $0) }
         }
         return arguments.last { String(decoding: $0, as: UTF8.self) == parsed } ?? Array(parsed.utf8)
     }
 
-    static func bytes(ofCString pointer: UnsafePointer<CChar>) -> [UInt8] {
+    package static func bytes(ofCString pointer: UnsafePointer<CChar>) -> [UInt8] {
         let count = strlen(pointer)
         return pointer.withMemoryRebound(to: UInt8.self, capacity: count) {
             Array(UnsafeBufferPointer(start: $0, count: count))
@@ -28,7 +28,7 @@ enum ProcessIO {
 
     /// Writes all of `bytes` to `fd`, riding out partial writes and signals. Returns false when the peer is gone.
     @discardableResult
-    static func writeAll(_ bytes: [UInt8], to fd: Int32) -> Bool {
+    package static func writeAll(_ bytes: [UInt8], to fd: Int32) -> Bool {
         bytes.withUnsafeBytes { buffer in
             var offset = 0
             while offset < buffer.count {
@@ -43,7 +43,7 @@ enum ProcessIO {
         }
     }
 
-    static func writeAll(_ text: String, to fd: Int32) {
+    package static func writeAll(_ text: String, to fd: Int32) {
         writeAll(Array(text.utf8), to: fd)
     }
 

@@ -1,6 +1,6 @@
-internal import CEpoll
 internal import CFastCGI
 import OAuthForward
+import Synchronization
 
 #if canImport(Glibc)
 import Glibc
@@ -17,30 +17,41 @@ import Glibc
 /// - No lock is held around accepting, so an idle kept-alive connection pins its own thread and no other.
 /// libfcgi then reads and writes the connection handed to it in `FCGX_Request.ipcFd`; the request's listening
 /// socket is -1, so libfcgi never accepts on its own.
-final class FastCGIWorker: @unchecked Sendable {
-    struct Settings {
-        var threads: Int
+package final class FastCGIWorker: Sendable {
+    package struct Settings: Sendable {
+        package var threads: Int
         /// How long one read or write may wait.
-        var idleTimeoutMilliseconds: Int
+        package var idleTimeoutMilliseconds: Int
         /// How long a thread may spend on one request in all: waiting for it, reading it, answering it.
-        var requestTimeoutMilliseconds: Int
-        var graceMilliseconds: Int
+        package var requestTimeoutMilliseconds: Int
+        package var graceMilliseconds: Int
         /// A supervisor's pid: when it is gone, the worker shuts down instead of serving on as an orphan.
-        var supervisor: pid_t? = nil
+        package var supervisor: pid_t? = nil
+
+        package init(
+            threads: Int, idleTimeoutMilliseconds: Int, requestTimeoutMilliseconds: Int, graceMilliseconds: Int,
+            supervisor: pid_t? = nil
+        ) {
+            self.threads = threads
+            self.idleTimeoutMilliseconds = idleTimeoutMilliseconds
+            self.requestTimeoutMilliseconds = requestTimeoutMilliseconds
+            self.graceMilliseconds = graceMilliseconds
+            self.supervisor = supervisor
+        }
     }
 
-    let listenFD: Int32
-    let settings: Settings
+    package let listenFD: Int32
+    package let settings: Settings
     /// Whether the listener is a TCP socket, where Nagle's algorithm would delay the small answers. Set once
     /// before the threads start.
     private let isTCP: Bool
     private let processValues: ConfigurationValues
     private let processConfiguration: ConfigurationResult
     /// Per thread, the connection it holds and since when, for the request deadline and for shutdown.
-    private let holds: Guarded<[Hold]>
-    private let finishedThreads = Guarded(0)
+    private let holds: Mutex<[Hold]>
+    private let finishedThreads = Atomic(0)
 
-    init(listenFD: Int32, settings: Settings) {
+    package init(listenFD: Int32, settings: Settings) {
         self.listenFD = listenFD
         self.settings = settings
         var address = sockaddr_storage()
@@ -52,10 +63,10 @@ final class FastCGIWorker: @unchecked Sendable {
         // Read once: a request's own parameters win over these, variable by variable.
         processValues = ConfigurationValues(ProcessIO.environment)
         processConfiguration = processValues.configuration()
-        holds = Guarded([Hold](repeating: Hold(), count: settings.threads))
+        holds = Mutex([Hold](repeating: Hold(), count: settings.threads))
     }
 
-    func run() -> Int32 {
+    package func run() -> Int32 {
         Shutdown.install()
         // libfcgi lingers up to this long on close, waiting for the peer's end of stream; keep it within the
         // idle timeout. Read by FCGX_Init.
@@ -79,7 +90,7 @@ final class FastCGIWorker: @unchecked Sendable {
 
         // A quarter of the request timeout between looks, at most 250 ms: a request is cut at most that late.
         let tick = max(10, min(250, settings.requestTimeoutMilliseconds / 4))
-        while !Shutdown.isRequested && finishedThreads.withLock({ $0 }) < started {
+        while !Shutdown.isRequested && finishedThreads.load(ordering: .acquiring) < started {
             Shutdown.sleep(milliseconds: tick)
             cutOverdueRequests()
             if let supervisor = settings.supervisor, getppid() != supervisor {
@@ -96,7 +107,7 @@ final class FastCGIWorker: @unchecked Sendable {
         // Connections still in the listen backlog are not taken any more: see "Stopping" in docs/OPERATIONS.md.
         Log.event("worker_stopping", "in_flight=\(inFlight) grace_ms=\(settings.graceMilliseconds)")
         var waited = 0
-        while finishedThreads.withLock({ $0 }) < started && waited < settings.graceMilliseconds {
+        while finishedThreads.load(ordering: .acquiring) < started && waited < settings.graceMilliseconds {
             usleep(10_000)
             waited += 10
             cutOverdueRequests()
@@ -108,10 +119,10 @@ final class FastCGIWorker: @unchecked Sendable {
     /// than the request timeout. The thread's blocked read or write then fails, libfcgi closes the connection,
     /// and the thread goes back to accepting.
     private func cutOverdueRequests() {
-        let now = monotonicMilliseconds()
-        let limit = Int64(settings.requestTimeoutMilliseconds)
-        let cut = holds.withLock { holds -> [Int64] in
-            var cut: [Int64] = []
+        let now = ContinuousClock.now
+        let limit = Duration.milliseconds(settings.requestTimeoutMilliseconds)
+        let cut = holds.withLock { holds -> [Duration] in
+            var cut: [Duration] = []
             for index in holds.indices {
                 guard let since = holds[index].since, now - since >= limit, holds[index].fd >= 0 else { continue }
                 shutdown(holds[index].fd, Int32(SHUT_RDWR))
@@ -120,11 +131,11 @@ final class FastCGIWorker: @unchecked Sendable {
             }
             return cut
         }
-        for held in cut { Log.event("request_timeout", "held_ms=\(held)") }
+        for held in cut { Log.event("request_timeout", "held_ms=\(held.milliseconds)") }
     }
 
     private func serveConnections(thread index: Int) {
-        defer { finishedThreads.withLock { $0 += 1 } }
+        defer { finishedThreads.add(1, ordering: .releasing) }
         guard let poller = AcceptPoller(listenFD: listenFD, wakeFD: Shutdown.wakeFD) else {
             Log.event("thread_error", "reason=\"epoll setup failed\" errno=\(errno)")
             return
@@ -153,7 +164,7 @@ final class FastCGIWorker: @unchecked Sendable {
                 request.keepConnection = 1
                 duplicate = fcntl(fd, F_DUPFD_CLOEXEC, 0)
             }
-            let hold = Hold(fd: duplicate, since: monotonicMilliseconds(), waitsOnKeptConnection: kept)
+            let hold = Hold(fd: duplicate, since: .now, waitsOnKeptConnection: kept)
             holds.withLock { $0[index] = hold }
             // A negative result: the connection ended, broke or timed out, and libfcgi has closed it.
             if FCGX_Accept_r(&request) >= 0 {
@@ -248,97 +259,5 @@ final class FastCGIWorker: @unchecked Sendable {
                 remaining -= Int(count)
             }
         }
-    }
-}
-
-/// What one thread is doing with a connection.
-private struct Hold {
-    /// A duplicate of the connection's descriptor, or -1. libfcgi closes its own descriptor when a connection
-    /// fails, and the number may then go to another thread's new connection; the duplicate still names this
-    /// connection, so a `shutdown` through it can never reach another.
-    var fd: Int32 = -1
-    /// When the thread began waiting for its current request, in monotonic milliseconds; nil between requests.
-    var since: Int64? = nil
-    /// Whether it waits on a kept-alive connection for a next request, which shutdown may cut at once.
-    var waitsOnKeptConnection = false
-}
-
-private func monotonicMilliseconds() -> Int64 {
-    var now = timespec()
-    clock_gettime(CLOCK_MONOTONIC, &now)
-    return Int64(now.tv_sec) * 1000 + Int64(now.tv_nsec) / 1_000_000
-}
-
-/// The configuration a thread read last. nginx sends `fastcgi_param OAUTH_FORWARD_TARGET` with every request,
-/// nearly always the same: comparing the raw values is cheaper than parsing them again.
-struct ConfigurationCache {
-    private var values: ConfigurationValues?
-    private var result: ConfigurationResult?
-
-    mutating func configuration(for values: ConfigurationValues) -> ConfigurationResult {
-        if let result, self.values == values { return result }
-        let parsed = values.configuration()
-        self.values = values
-        result = parsed
-        return parsed
-    }
-}
-
-/// One thread's wait for a connection: an epoll set with the listener, marked EPOLLEXCLUSIVE so the kernel wakes
-/// one waiting thread per connection rather than every thread of every worker, and the shutdown pipe, which wakes
-/// them all. (With poll on the shared listener, each connection woke every thread: 11.7 context switches per
-/// request in docs/BENCHMARKS.md.)
-///
-/// It owns its epoll descriptor alone: it cannot be copied, and closes the descriptor once, when it goes away.
-struct AcceptPoller: ~Copyable {
-    enum Event {
-        case connectionWaiting
-        case shutdown
-        case interrupted
-        case failed
-    }
-
-    let epoll: Int32
-    let wakeFD: Int32
-
-    init?(listenFD: Int32, wakeFD: Int32) {
-        let epoll = epoll_create1(Int32(EPOLL_CLOEXEC))
-        guard epoll >= 0 else { return nil }
-        var listener = epoll_event()
-        listener.events = EPOLLIN.rawValue | EPOLLEXCLUSIVE.rawValue
-        listener.data.fd = listenFD
-        var wake = epoll_event()
-        wake.events = EPOLLIN.rawValue
-        wake.data.fd = wakeFD
-        // Set up before it becomes the poller's, so that a failure here closes it here and nowhere else.
-        guard epoll_ctl(epoll, EPOLL_CTL_ADD, listenFD, &listener) == 0,
-            epoll_ctl(epoll, EPOLL_CTL_ADD, wakeFD, &wake) == 0
-        else {
-            Glibc.close(epoll)
-            return nil
-        }
-        self.epoll = epoll
-        self.wakeFD = wakeFD
-    }
-
-    deinit { Glibc.close(epoll) }
-
-    func wait() -> Event {
-        var events = (epoll_event(), epoll_event())
-        let count = withUnsafeMutableBytes(of: &events) {
-            epoll_wait(epoll, $0.baseAddress!.assumingMemoryBound(to: epoll_event.self), 2, -1)
-        }
-        if count < 0 { return errno == EINTR ? .interrupted : .failed }
-        if events.0.data.fd == wakeFD || (count > 1 && events.1.data.fd == wakeFD) { return .shutdown }
-        return .connectionWaiting
-    }
-
-}
-
-/// Lines about the process rather than a request, in the same logfmt shape.
-enum Log {
-    static func event(_ name: String, _ fields: String = "") {
-        ProcessIO.writeAll(
-            "app=oauth-forward-cgi pid=\(getpid()) event=\(name)\(fields.isEmpty ? "" : " " + fields)\n", to: 2)
     }
 }

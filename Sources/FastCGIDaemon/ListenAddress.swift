@@ -2,15 +2,15 @@
 ///
 /// Host names are refused: the release binary links glibc statically, and name lookups through NSS do not work
 /// there. A numeric address never needs one.
-public enum ListenAddress: Equatable, Sendable {
+package enum ListenAddress: Equatable, Sendable {
     case unix(path: String)
     case ipv4(address: String, port: UInt16)
     case ipv6(address: String, port: UInt16)
 
     /// The longest path `sockaddr_un` holds, less its terminating NUL.
-    public static let maximumUnixPathLength = 107
+    package static let maximumUnixPathLength = 107
 
-    public init(parsing value: String) throws(ListenAddressError) {
+    package init(parsing value: String) throws(ListenAddressError) {
         if value.isEmpty { throw .empty }
         if value.hasPrefix("/") || value.hasPrefix(".") {
             guard value.utf8.count <= Self.maximumUnixPathLength else { throw .unixPathTooLong }
@@ -48,7 +48,7 @@ public enum ListenAddress: Equatable, Sendable {
         return port
     }
 
-    public var description: String {
+    package var description: String {
         switch self {
         case .unix(let path): "unix:\(path)"
         case .ipv4(let address, let port): "\(address):\(port)"
@@ -57,14 +57,14 @@ public enum ListenAddress: Equatable, Sendable {
     }
 }
 
-public enum ListenAddressError: Error, Equatable, Sendable {
+package enum ListenAddressError: Error, Equatable, Sendable {
     case empty
     case malformed
     case hostName
     case badPort
     case unixPathTooLong
 
-    public var message: String {
+    package var message: String {
         let forms =
             "use a unix socket path (/run/oauth-forward-cgi/oauth-forward-cgi.sock) or a numeric address "
             + "(127.0.0.1:9000, [::1]:9000)"

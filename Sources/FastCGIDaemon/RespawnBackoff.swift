@@ -3,14 +3,14 @@
 /// A worker that ran a while and died (a crafted record that aborts libfcgi, say) is replaced at once: the others
 /// keep serving, and capacity comes back quickly. Workers that die young, again and again (a broken setup), are
 /// replaced ever more slowly, up to a ceiling, so a crash loop does not spin the machine.
-public struct RespawnBackoff: Sendable {
-    public let youngLifetime: Duration
-    public let firstDelay: Duration
-    public let maximumDelay: Duration
+package struct RespawnBackoff: Sendable {
+    package let youngLifetime: Duration
+    package let firstDelay: Duration
+    package let maximumDelay: Duration
     /// Deaths in a row of workers that died young.
-    public private(set) var streak = 0
+    package private(set) var streak = 0
 
-    public init(
+    package init(
         youngLifetime: Duration = .seconds(1), firstDelay: Duration = .milliseconds(100),
         maximumDelay: Duration = .seconds(5)
     ) {
@@ -20,7 +20,7 @@ public struct RespawnBackoff: Sendable {
     }
 
     /// Records a death after `lifetime` and returns the wait before the replacement starts.
-    public mutating func delay(afterWorkerLived lifetime: Duration) -> Duration {
+    package mutating func delay(afterWorkerLived lifetime: Duration) -> Duration {
         guard lifetime < youngLifetime else {
             streak = 0
             return .zero

@@ -4,13 +4,8 @@ import OAuthForward
 import Glibc
 #endif
 
-/// Why the daemon could not get a socket to listen on. Each message says what to do.
-struct ListenerError: Error {
-    let message: String
-}
-
 /// The daemon's listening socket: opened from `--listen`, or inherited from systemd or a spawner.
-struct Listener {
+package struct Listener {
     let fd: Int32
     /// The unix socket path this process created, to remove at exit.
     let ownedPath: String?
@@ -20,7 +15,7 @@ struct Listener {
 
     /// Where to serve when `--listen` is not given: systemd's `LISTEN_FDS` (fd 3), or a listening socket on fd 0
     /// (`StandardInput=socket`, spawn-fcgi, mod_fcgid).
-    static func inherited() -> Listener? {
+    package static func inherited() -> Listener? {
         if let pid = ProcessIO.environment("LISTEN_PID").flatMap({ Int32(String(decoding: $0, as: UTF8.self)) }),
             pid == getpid(),
             let count = ProcessIO.environment("LISTEN_FDS").flatMap({ Int(String(decoding: $0, as: UTF8.self)) }),
@@ -38,13 +33,15 @@ struct Listener {
         return nil
     }
 
-    static func isListeningSocket(_ fd: Int32) -> Bool {
+    package static func isListeningSocket(_ fd: Int32) -> Bool {
         var accepting: Int32 = 0
         var length = socklen_t(MemoryLayout<Int32>.size)
         return getsockopt(fd, SOL_SOCKET, SO_ACCEPTCONN, &accepting, &length) == 0 && accepting == 1
     }
 
-    static func open(_ address: ListenAddress, mode: mode_t, group: gid_t?) throws(ListenerError) -> Listener {
+    package static func open(
+        _ address: ListenAddress, mode: mode_t, group: gid_t?
+    ) throws(ListenerError) -> Listener {
         switch address {
         case .unix(let path): try openUnix(path: path, mode: mode, group: group)
         case .ipv4(let host, let port): try openTCP(host: host, port: port, family: AF_INET, address: address)

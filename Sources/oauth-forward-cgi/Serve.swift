@@ -1,0 +1,116 @@
+import ArgumentParser
+import FastCGIDaemon
+import OAuthForward
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+struct Serve: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Run as a FastCGI daemon: a supervisor and its worker processes.",
+        discussion: """
+            Without --listen it serves a socket it inherited: systemd socket activation (LISTEN_FDS), or a \
+            listening socket on fd 0 (StandardInput=socket, spawn-fcgi).
+            """
+    )
+
+    @Option(help: "A unix socket path, or a numeric TCP address such as 127.0.0.1:9000 or [::1]:9000.")
+    var listen: String?
+
+    @Option(help: "Permissions of a unix socket, in octal.")
+    var socketMode: String = "0660"
+
+    @Option(help: "Group of a unix socket: a name or a numeric id.")
+    var socketGroup: String?
+
+    @Option(help: "Worker processes. A crash costs only the connections of one worker.")
+    var workers: Int = 2
+
+    @Option(help: "Threads per worker, each holding one connection. Capacity is workers times threads.")
+    var threads: Int = 16
+
+    @Option(help: "Seconds a connection may stay silent, or leave its answer unread, before it is closed.")
+    var idleTimeout: Double = 5
+
+    @Option(
+        help: "Seconds a connection may take over one request in all, from waiting for it to taking the answer.")
+    var requestTimeout: Double = 30
+
+    @Option(help: "Seconds to finish the requests in flight on SIGTERM or SIGINT.")
+    var grace: Double = 10
+
+    @OptionGroup var targetOptions: TargetOptions
+
+    func validate() throws {
+        guard (1...256).contains(workers) else { throw ValidationError("--workers must be 1 to 256") }
+        guard (1...1024).contains(threads) else { throw ValidationError("--threads must be 1 to 1024") }
+        guard idleTimeout >= 0.1 && idleTimeout <= 3600 else {
+            throw ValidationError("--idle-timeout must be 0.1 to 3600 seconds")
+        }
+        guard requestTimeout >= 0.1 && requestTimeout <= 3600 else {
+            throw ValidationError("--request-timeout must be 0.1 to 3600 seconds")
+        }
+        guard grace >= 0 && grace <= 3600 else { throw ValidationError("--grace must be 0 to 3600 seconds") }
+        guard socketMode.allSatisfy({ ("0"..."7").contains($0) }), let mode = Int(socketMode, radix: 8),
+            mode <= 0o777
+        else { throw ValidationError("--socket-mode must be octal, such as 0660") }
+    }
+
+    func run() throws {
+        // A configuration that cannot be right stops the daemon before it accepts anything. An unset target
+        // is allowed: the web server may send it with each request (fastcgi_param, SetEnv).
+        switch targetOptions.values.configuration() {
+        case .success(let configuration):
+            Log.event("config", "target=\(RequestLog.quotedIfNeeded(configuration.targetLogName))")
+        case .failure(.target(.unset)):
+            Log.event(
+                "config",
+                "target=- note=\"no process-level target: each request must carry OAUTH_FORWARD_TARGET\"")
+        case .failure(let error):
+            throw ValidationError(error.message)
+        }
+
+        let listener: Listener
+        if let listen {
+            let address: ListenAddress
+            do throws(ListenAddressError) {
+                address = try ListenAddress(parsing: listen)
+            } catch {
+                throw ValidationError(error.message)
+            }
+            let group = try socketGroupID()
+            do throws(ListenerError) {
+                listener = try Listener.open(address, mode: mode_t(Int(socketMode, radix: 8)!), group: group)
+            } catch {
+                throw ValidationError(error.message)
+            }
+        } else if let inherited = Listener.inherited() {
+            listener = inherited
+        } else {
+            throw ValidationError(
+                "nothing to listen on: give --listen, or start it with a listening socket (systemd, spawn-fcgi)")
+        }
+
+        let supervisor = Supervisor(
+            listener: listener,
+            workers: workers,
+            workerSettings: .init(
+                threads: threads,
+                idleTimeoutMilliseconds: Int(idleTimeout * 1000),
+                requestTimeoutMilliseconds: Int(requestTimeout * 1000),
+                graceMilliseconds: Int(grace * 1000)),
+            environment: targetOptions.workerEnvironment
+        )
+        throw ExitCode(supervisor.run())
+    }
+
+    private func socketGroupID() throws -> gid_t? {
+        guard let socketGroup else { return nil }
+        if let id = gid_t(socketGroup) { return id }
+        guard let entry = getgrnam(socketGroup) else {
+            throw ValidationError("--socket-group \(socketGroup) is not a known group; a numeric id always works")
+        }
+        return entry.pointee.gr_gid
+    }
+}
