@@ -8,7 +8,7 @@ import Glibc
 /// serving the shared socket on fd 0, replaces any that dies, and on SIGTERM or SIGINT stops them all.
 ///
 /// Separate processes, because Debian's libfcgi 2.4.2 aborts the whole process on two crafted records
-/// (shared/reference/libfcgi-hazards.md): a crash costs the connections of one worker, not the service.
+/// (docs/LIBFCGI.md): a crash costs the connections of one worker, not the service.
 package struct Supervisor {
     let listener: Listener
     let workers: Int

@@ -1,6 +1,6 @@
 /// Junction's four environments, with the hosts of its current API.
 ///
-/// Source: Junction's "Hosting OAuth callbacks on your own domain" guide (shared/reference).
+/// Source: Junction's "Hosting OAuth callbacks on your own domain" guide, summed up in docs/JUNCTION.md.
 public enum JunctionEnvironment: String, CaseIterable, Sendable {
     case sandboxUS = "sandbox-us"
     case sandboxEU = "sandbox-eu"

@@ -1,7 +1,7 @@
 /// Decides where a callback goes in `auto` mode, from the `state` parameter alone.
 ///
 /// Junction's Link Token, carried as `state`, is a JWT whose unverified `aud` claim is the Link API base URL of
-/// its environment (Junction's "Sharing Credentials" guide; shared/reference/junction-state-token.md). Everything
+/// its environment (Junction's "Sharing Credentials" guide; docs/STATE-TOKEN.md). Everything
 /// here reads copies: the bytes forwarded are the query as received.
 public enum StateToken {
     /// What the `state` parameter says.

@@ -8,7 +8,7 @@ import Glibc
 /// `serve` under hostile peers, crashes, kept-alive connections and signals.
 @Suite struct DaemonResilienceTests {
     /// PARAMS whose name and value lengths are both 0x40000000: Debian's libfcgi 2.4.2 asserts in Malloc and
-    /// aborts (shared/reference/libfcgi-hazards.md).
+    /// aborts (docs/LIBFCGI.md).
     static let oversizedParams: [UInt8] =
         FastCGIRecord.begin(role: FastCGIRecord.responder)
         + FastCGIRecord.record(type: FastCGIRecord.params, content: [0xC0, 0, 0, 0, 0xC0, 0, 0, 0] + bytes("xxxxxxxx"))
