@@ -25,9 +25,13 @@ public struct ForwardTarget: Equatable, Sendable {
     public static let variable = "OAUTH_FORWARD_TARGET"
     static let placeholder = Array("{provider}".utf8)
 
+    /// A preset's template is Junction's own: it is taken as it is, not parsed, which a CGI start would pay for.
+    /// `TargetTests` checks that parsing it gives the same target.
     public init(_ environment: JunctionEnvironment) {
-        // A preset's template is known to be valid.
-        self = try! ForwardTarget(parsingTemplate: Array(environment.callbackTemplate.utf8), kind: .preset(environment))
+        kind = .preset(environment)
+        host = environment.host
+        head = Array(environment.callbackPrefix.utf8)
+        tail = []
     }
 
     /// Parses a value of `OAUTH_FORWARD_TARGET`.
@@ -37,14 +41,14 @@ public struct ForwardTarget: Equatable, Sendable {
             self.init(environment)
             return
         }
-        try self.init(parsingTemplate: value, kind: .template)
+        try self.init(parsingTemplate: value)
     }
 
     public init(parsing value: String) throws(TargetError) {
         try self.init(parsing: Array(value.utf8))
     }
 
-    private init(parsingTemplate value: [UInt8], kind: Kind) throws(TargetError) {
+    private init(parsingTemplate value: [UInt8]) throws(TargetError) {
         let https = Array("https://".utf8)
         let http = Array("http://".utf8)
         let authorityStart: Int
@@ -96,7 +100,7 @@ public struct ForwardTarget: Equatable, Sendable {
             if tail == nil { head.append(byte) } else { tail!.append(byte) }
             index += 1
         }
-        self.kind = kind
+        self.kind = .template
         self.host = host
         self.head = head
         self.tail = tail

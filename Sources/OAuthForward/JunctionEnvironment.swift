@@ -25,8 +25,11 @@ public enum JunctionEnvironment: String, CaseIterable, Sendable {
         }
     }
 
+    /// Where Junction takes an OAuth callback, up to the provider name.
+    public var callbackPrefix: String { "https://\(host)/v2/link/connect/" }
+
     /// Where Junction takes an OAuth callback, with `{provider}` still to fill in.
-    public var callbackTemplate: String { "https://\(host)/v2/link/connect/{provider}" }
+    public var callbackTemplate: String { callbackPrefix + "{provider}" }
 
     /// The preset names, in the order the documentation lists them.
     public static let presetList = allCases.map(\.presetName).joined(separator: ", ")

@@ -145,6 +145,13 @@ import Glibc
         }
     }
 
+    @Test(arguments: JunctionEnvironment.allCases)
+    func aPresetIsItsTemplateParsed(environment: JunctionEnvironment) throws {
+        let parsed = try ForwardTarget(parsing: environment.callbackTemplate)
+        let preset = ForwardTarget(environment)
+        #expect((preset.host, preset.head, preset.tail) == (parsed.host, parsed.head, parsed.tail))
+    }
+
     @Test func everyPresetHasItsOwnHost() {
         let hosts = Set(JunctionEnvironment.allCases.map(\.host))
         #expect(hosts.count == JunctionEnvironment.allCases.count)
