@@ -9,8 +9,8 @@ public struct Configuration: Equatable, Sendable {
         case byState(environments: [JunctionEnvironment], fallback: ForwardTarget?)
     }
 
-    public static let environmentsVariable = "OAUTH_FORWARD_ENVIRONMENTS"
-    public static let fallbackVariable = "OAUTH_FORWARD_FALLBACK"
+    public static let environmentsVariable = ConfigurationVariable.environments.name
+    public static let fallbackVariable = ConfigurationVariable.fallback.name
     static let auto = Array("auto".utf8)
 
     public let route: Route
@@ -128,11 +128,6 @@ extension ArraySlice<UInt8> {
 /// The raw values of the four variables, from one source: a request's parameters, the process environment or
 /// flags. `nil` is unset.
 public struct ConfigurationValues: Equatable, Sendable {
-    public static let variables = [
-        ForwardTarget.variable, ProviderAllowlist.variable, Configuration.environmentsVariable,
-        Configuration.fallbackVariable,
-    ]
-
     public var target: [UInt8]?
     public var providers: [UInt8]?
     public var environments: [UInt8]?

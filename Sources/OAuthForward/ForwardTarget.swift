@@ -22,7 +22,7 @@ public struct ForwardTarget: Equatable, Sendable {
     /// Everything after `{provider}`; `nil` when the template names no provider.
     let tail: [UInt8]?
 
-    public static let variable = "OAUTH_FORWARD_TARGET"
+    public static let variable = ConfigurationVariable.target.name
     static let placeholder = Array("{provider}".utf8)
 
     /// A preset's template is Junction's own: it is taken as it is, not parsed, which a CGI start would pay for.

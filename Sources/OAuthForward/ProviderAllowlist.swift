@@ -1,7 +1,7 @@
 /// The providers a deployment forwards, from `OAUTH_FORWARD_PROVIDERS=oura,fitbit`.
 /// Spaces around names are ignored; an empty list or entry is an error rather than "allow everything".
 public struct ProviderAllowlist: Equatable, Sendable {
-    public static let variable = "OAUTH_FORWARD_PROVIDERS"
+    public static let variable = ConfigurationVariable.providers.name
 
     public let providers: [ProviderSlug]
 

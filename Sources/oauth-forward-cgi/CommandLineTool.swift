@@ -12,9 +12,7 @@ enum CommandLineTool {
           as a FastCGI daemon      oauth-forward-cgi serve --listen /run/oauth-forward-cgi/oauth-forward-cgi.sock
 
         Environment:
-          OAUTH_FORWARD_TARGET     required: \(JunctionEnvironment.presetList),
-                                   or an https:// URL template such as https://example.com/cb/{provider}
-          OAUTH_FORWARD_PROVIDERS  optional: comma-separated providers to allow, such as oura,fitbit
+        \(ConfigurationVariable.helpText(width: 100))
 
         Try: oauth-forward-cgi check --target sandbox-us '/oura?code=abc'   (--help for everything)
 

@@ -14,9 +14,9 @@ struct OAuthForwardCommand: ParsableCommand {
             server's variables say everything. With arguments it is a FastCGI daemon (serve, the default) or a \
             configuration check (check).
 
-            Environment: OAUTH_FORWARD_TARGET (\(JunctionEnvironment.presetList), or an https:// URL template \
-            with {provider}); OAUTH_FORWARD_PROVIDERS (optional allowlist, such as oura,fitbit). A value the web \
-            server sends with a request wins over the process's.
+            Environment, or the flags of serve and check, which win over it; a value the web server sends with \
+            a request wins over both:
+            \(ConfigurationVariable.helpText(width: 78))
             """,
         version: "oauth-forward-cgi \(version)",
         subcommands: [Serve.self, Check.self, Worker.self],

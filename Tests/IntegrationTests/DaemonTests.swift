@@ -1,4 +1,5 @@
 import Foundation
+import OAuthForward
 import Testing
 
 #if canImport(Glibc)
@@ -214,6 +215,20 @@ import Glibc
         #expect(refused.status == 1)
         #expect(refused.stdoutText.contains("OAUTH_FORWARD_TARGET: production-eu (environment)\n"))
         #expect(refused.stdoutText.contains("Status: 404 Not Found"))
+    }
+
+    /// Every way a person reads about the variables names all four and their flags: the top-level --help (and
+    /// so the man page help2man makes from it), serve's and check's --help, and the usage text without arguments.
+    @Test(arguments: [["--help"], ["serve", "--help"], ["check", "--help"], []])
+    func everyHelpTextNamesEveryVariable(arguments: [String]) throws {
+        let finished = try ChildProcess.run(Binary.path, arguments, environment: [])
+        let text = finished.stdoutText + finished.stderrText
+        let top = arguments.first != "serve" && arguments.first != "check"
+        for variable in ConfigurationVariable.allCases {
+            #expect(text.contains(variable.name), "\(arguments): no \(variable.name)\n\(text)")
+            #expect(text.contains(variable.flag), "\(arguments): no \(variable.flag)")
+            if top { #expect(text.contains(variable.required), "\(arguments): \(variable.name) required?") }
+        }
     }
 
     /// `check` shows the exact bytes the CGI answer would carry: a raw 0xFF in the query stays one byte, as in CGI
