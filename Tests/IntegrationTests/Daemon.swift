@@ -75,6 +75,8 @@ final class Daemon: @unchecked Sendable {
         [("REQUEST_METHOD", bytes(method)), ("PATH_INFO", bytes(path)), ("QUERY_STRING", bytes(query))]
     }
 
+    /// The exact bytes of a 307 to `location`, as the program writes them in CGI and FastCGI mode alike: the one
+    /// copy of the expected answer for every test that reads raw output.
     static func redirect(to location: [UInt8]) -> [UInt8] {
         bytes("Status: 307 Temporary Redirect\r\nLocation: ") + location
             + bytes("\r\nCache-Control: no-store\r\nReferrer-Policy: no-referrer\r\nContent-Length: 0\r\n\r\n")

@@ -55,12 +55,7 @@ final class SpawnedFastCGI {
         ] + extra
     }
 
-    static func redirect(to location: [UInt8]) -> [UInt8] {
-        bytes("Status: 307 Temporary Redirect\r\nLocation: ") + location
-            + bytes("\r\nCache-Control: no-store\r\nReferrer-Policy: no-referrer\r\nContent-Length: 0\r\n\r\n")
-    }
-
-    static let productionOura = bytes("https://api.us.junction.com/v2/link/connect/oura")
+    static let productionOura = Daemon.productionOura
 
     @Test(arguments: [
         bytes("code=abc123&state=xyz"), bytes("code=a+b%2B%20c&state=x%2Fy=="), bytes("a=1&a=2&b=&=c"),
@@ -69,7 +64,7 @@ final class SpawnedFastCGI {
     func answersTheExactRedirect(query: [UInt8]) throws {
         let server = try SpawnedFastCGI()
         let finished = try server.cgiFCGI(Self.parameters(query: query))
-        #expect(finished.stdout == Self.redirect(to: Self.productionOura + bytes("?") + query))
+        #expect(finished.stdout == Daemon.redirect(to: Self.productionOura + bytes("?") + query))
     }
 
     /// The request's own parameters win over the process environment, one variable at a time.
@@ -78,12 +73,13 @@ final class SpawnedFastCGI {
             ("OAUTH_FORWARD_TARGET", bytes("production-us")), ("OAUTH_FORWARD_PROVIDERS", bytes("oura")),
         ])
         let fromProcess = try server.cgiFCGI(Self.parameters(query: bytes("c=1")))
-        #expect(fromProcess.stdout == Self.redirect(to: Self.productionOura + bytes("?c=1")))
+        #expect(fromProcess.stdout == Daemon.redirect(to: Self.productionOura + bytes("?c=1")))
 
         let sandbox = try server.cgiFCGI(
             Self.parameters(query: bytes("c=1"), extra: [("OAUTH_FORWARD_TARGET", bytes("sandbox-eu"))]))
         #expect(
-            sandbox.stdout == Self.redirect(to: bytes("https://api.sandbox.eu.junction.com/v2/link/connect/oura?c=1")))
+            sandbox.stdout == Daemon.redirect(to: bytes("https://api.sandbox.eu.junction.com/v2/link/connect/oura?c=1"))
+        )
 
         // The process allowlist still applies when only the target comes from the request.
         let notAllowed = try server.cgiFCGI(
@@ -92,7 +88,7 @@ final class SpawnedFastCGI {
 
         let allowed = try server.cgiFCGI(
             Self.parameters(path: "/fitbit", query: [], extra: [("OAUTH_FORWARD_PROVIDERS", bytes("fitbit"))]))
-        #expect(allowed.stdout == Self.redirect(to: bytes("https://api.us.junction.com/v2/link/connect/fitbit")))
+        #expect(allowed.stdout == Daemon.redirect(to: bytes("https://api.us.junction.com/v2/link/connect/fitbit")))
 
         let broken = try server.cgiFCGI(
             Self.parameters(query: [], extra: [("OAUTH_FORWARD_TARGET", bytes("prod"))]))
@@ -132,10 +128,10 @@ final class SpawnedFastCGI {
                     ("CONTENT_TYPE", bytes("application/x-www-form-urlencoded")),
                 ]),
             body: body)
-        #expect(finished.stdout == Self.redirect(to: Self.productionOura + bytes("?x=1")))
+        #expect(finished.stdout == Daemon.redirect(to: Self.productionOura + bytes("?x=1")))
         // The loop goes on serving after a request with a body.
         let next = try server.cgiFCGI(Self.parameters(query: bytes("y=2")))
-        #expect(next.stdout == Self.redirect(to: Self.productionOura + bytes("?y=2")))
+        #expect(next.stdout == Daemon.redirect(to: Self.productionOura + bytes("?y=2")))
     }
 
     @Test(arguments: [FastCGIRecord.authorizer, FastCGIRecord.filter])
@@ -155,7 +151,7 @@ final class SpawnedFastCGI {
         for index in 0..<100 {
             let connection = try FastCGIConnection(unixPath: server.socketPath)
             connection.send(FastCGIRecord.request(Self.parameters(query: bytes("n=\(index)"))))
-            #expect(connection.readAnswer().stdout == Self.redirect(to: Self.productionOura + bytes("?n=\(index)")))
+            #expect(connection.readAnswer().stdout == Daemon.redirect(to: Self.productionOura + bytes("?n=\(index)")))
         }
     }
 

@@ -151,13 +151,4 @@ import Glibc
         let preset = ForwardTarget(environment)
         #expect((preset.host, preset.head, preset.tail) == (parsed.host, parsed.head, parsed.tail))
     }
-
-    @Test func everyPresetHasItsOwnHost() {
-        let hosts = Set(JunctionEnvironment.allCases.map(\.host))
-        #expect(hosts.count == JunctionEnvironment.allCases.count)
-        #expect(JunctionEnvironment.sandboxUS.host.contains("sandbox"))
-        #expect(JunctionEnvironment.sandboxEU.host.contains("sandbox"))
-        #expect(!JunctionEnvironment.productionUS.host.contains("sandbox"))
-        #expect(!JunctionEnvironment.productionEU.host.contains("sandbox"))
-    }
 }
