@@ -66,16 +66,15 @@ public struct CGIResponse: Equatable, Sendable {
         return bytes
     }
 
+    /// The fields every answer carries: the code and the state must stay out of caches, and out of the
+    /// `Referer` the next page would send.
+    static let sharedFields = [HeaderField("Cache-Control", "no-store"), HeaderField("Referrer-Policy", "no-referrer")]
+
     /// The 307: `Location` is the only field built from the request, and no body.
     static func redirect(to location: [UInt8]) -> CGIResponse {
         CGIResponse(
             status: .temporaryRedirect,
-            headerFields: [
-                HeaderField("Location", location),
-                HeaderField("Cache-Control", "no-store"),
-                HeaderField("Referrer-Policy", "no-referrer"),
-                HeaderField("Content-Length", "0"),
-            ]
+            headerFields: [HeaderField("Location", location)] + sharedFields + [HeaderField("Content-Length", "0")]
         )
     }
 
@@ -84,12 +83,8 @@ public struct CGIResponse: Equatable, Sendable {
         let body = Array((text + "\n").utf8)
         return CGIResponse(
             status: status,
-            headerFields: extraFields + [
-                HeaderField("Content-Type", "text/plain; charset=utf-8"),
-                HeaderField("Cache-Control", "no-store"),
-                HeaderField("Referrer-Policy", "no-referrer"),
-                HeaderField("X-Content-Type-Options", "nosniff"),
-                HeaderField("Content-Length", String(body.count)),
+            headerFields: extraFields + [HeaderField("Content-Type", "text/plain; charset=utf-8")] + sharedFields + [
+                HeaderField("X-Content-Type-Options", "nosniff"), HeaderField("Content-Length", String(body.count)),
             ],
             body: body
         )

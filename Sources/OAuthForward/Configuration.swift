@@ -100,7 +100,7 @@ public enum ConfigurationError: Error, Equatable, Sendable {
                 + "or an https:// URL template such as https://example.com/callback/{provider}"
         case .providers(let error):
             "\(ProviderAllowlist.variable) \(error.problem); expected comma-separated provider names "
-                + "of 1 to 64 [a-z0-9_], such as oura,fitbit"
+                + "of \(ProviderSlug.rule), such as oura,fitbit"
         case .environments(.unset):
             "\(Configuration.environmentsVariable) is required when \(ForwardTarget.variable)=auto; give the "
                 + "environments to forward to, comma-separated, from \(JunctionEnvironment.presetList)"

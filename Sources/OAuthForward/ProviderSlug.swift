@@ -6,6 +6,9 @@
 public struct ProviderSlug: Hashable, Sendable {
     public static let maximumLength = 64
 
+    /// The rule in words, for error messages and log lines.
+    public static let rule = "1 to \(maximumLength) of [a-z0-9_]"
+
     /// The slug's bytes, all ASCII.
     public let bytes: [UInt8]
 

@@ -32,7 +32,7 @@ public enum Rejection: Error, Equatable, Sendable {
         case .unsupportedRole: "FastCGI role is not RESPONDER"
         case .misconfigured(let error): error.message
         case .methodNotAllowed: "method not allowed"
-        case .invalidProvider: "path is not /{provider} with provider of 1 to 64 [a-z0-9_]"
+        case .invalidProvider: "path is not /{provider} with provider of \(ProviderSlug.rule)"
         case .providerNotAllowed: "provider not in \(ProviderAllowlist.variable)"
         case .controlByteInQuery: "control byte in query"
         case .duplicateState: "more than one state parameter"
@@ -45,7 +45,9 @@ public enum Rejection: Error, Equatable, Sendable {
         case .unsupportedRole, .misconfigured:
             .error(status, text: "The OAuth callback forwarder is not configured correctly.")
         case .methodNotAllowed:
-            .error(status, text: "Method not allowed.", extraFields: [HeaderField("Allow", "GET, HEAD, POST")])
+            .error(
+                status, text: "Method not allowed.",
+                extraFields: [HeaderField("Allow", Forwarder.forwardedMethods.joined(separator: ", "))])
         case .invalidProvider, .providerNotAllowed: .error(status, text: "Unknown OAuth callback.")
         case .controlByteInQuery: .error(status, text: "Malformed OAuth callback.")
         case .duplicateState: .error(status, text: "Malformed OAuth callback: more than one state parameter.")
