@@ -1,6 +1,6 @@
 // libFuzzer target for the whole request contract: a method, a PATH_INFO, a query and a configuration made from
 // the input bytes go through Forwarder.respond, and the CGI answer and the log line are checked against the rules
-// the README promises. Built by scripts/fuzz; see the README's Security section.
+// the README promises. Built by scripts/fuzz; see docs/SECURITY.md.
 //
 // Input layout (a reader that runs out yields zeros and empty slices, so every input is a request):
 //   [setup] [method] [role] [path mode] [query mode] {path chunk} {method chunk} {prefix chunk} query...

@@ -1,7 +1,7 @@
 // libFuzzer target for auto mode's reading of the state token, on its own: the query scan, percent-decoding,
 // base64url and the JSON reader. Every input is used four ways: as a query, as a JWT payload (raw to the JSON
 // reader, and wrapped in a token in a query), and as base64url and percent-encoded text for differential checks
-// against decoders written here. Built by scripts/fuzz; see the README's Security section.
+// against decoders written here. Built by scripts/fuzz; see docs/SECURITY.md.
 
 // Foundation is only the harness's second opinion on JSON; the library itself never links it.
 import Foundation
