@@ -18,11 +18,9 @@ package enum CGIServer {
             upTo: min(RequestVariables.contentLength(from: lookup), RequestVariables.maximumDiscardedBody),
             from: 0
         )
-        var log = outcome.log.line
-        if !ProcessIO.writeAll(outcome.responseBytes, to: 1) {
-            log = log.dropLast() + " write_error=stdout\n"
-        }
-        ProcessIO.writeAll(log, to: 2)
+        var log = outcome.log
+        if !ProcessIO.writeAll(outcome.responseBytes, to: 1) { log.writeError = "stdout" }
+        ProcessIO.writeAll(log.line, to: 2)
         return 0
     }
 }

@@ -72,7 +72,7 @@ package final class FastCGIWorker: Sendable {
         // idle timeout. Read by FCGX_Init.
         setenv("LIBFCGI_OS_CLOSE_POLL_TIMEOUT", String(min(2000, settings.idleTimeoutMilliseconds)), 1)
         guard FCGX_Init() == 0 else {
-            Log.event("fatal", "reason=\"FCGX_Init failed\"")
+            Log.event("fatal", [("reason", "FCGX_Init failed")])
             return 1
         }
         // Every thread and every worker polls this socket; non-blocking, a lost race for a connection sends a
@@ -84,7 +84,7 @@ package final class FastCGIWorker: Sendable {
             if Threads.spawn({ self.serveConnections(thread: index) }) != nil { started += 1 }
         }
         guard started > 0 else {
-            Log.event("fatal", "reason=\"no thread could be started\"")
+            Log.event("fatal", [("reason", "no thread could be started")])
             return 1
         }
 
@@ -105,7 +105,7 @@ package final class FastCGIWorker: Sendable {
             return holds.filter { $0.fd >= 0 && !$0.waitsOnKeptConnection }.count
         }
         // Connections still in the listen backlog are not taken any more: see "Stopping" in docs/OPERATIONS.md.
-        Log.event("worker_stopping", "in_flight=\(inFlight) grace_ms=\(settings.graceMilliseconds)")
+        Log.event("worker_stopping", [("in_flight", "\(inFlight)"), ("grace_ms", "\(settings.graceMilliseconds)")])
         var waited = 0
         while finishedThreads.load(ordering: .acquiring) < started && waited < settings.graceMilliseconds {
             usleep(10_000)
@@ -131,13 +131,13 @@ package final class FastCGIWorker: Sendable {
             }
             return cut
         }
-        for held in cut { Log.event("request_timeout", "held_ms=\(held.milliseconds)") }
+        for held in cut { Log.event("request_timeout", [("held_ms", "\(held.milliseconds)")]) }
     }
 
     private func serveConnections(thread index: Int) {
         defer { finishedThreads.add(1, ordering: .releasing) }
         guard let poller = AcceptPoller(listenFD: listenFD, wakeFD: Shutdown.wakeFD) else {
-            Log.event("thread_error", "reason=\"epoll setup failed\" errno=\(errno)")
+            Log.event("thread_error", [("reason", "epoll setup failed"), ("errno", "\(errno)")])
             return
         }
         var cache = ConfigurationCache()
@@ -185,7 +185,7 @@ package final class FastCGIWorker: Sendable {
             case .shutdown: return nil
             case .interrupted: continue
             case .failed:
-                Log.event("fatal", "reason=\"epoll_wait failed\" errno=\(errno)")
+                Log.event("fatal", [("reason", "epoll_wait failed"), ("errno", "\(errno)")])
                 return nil
             case .connectionWaiting: break
             }
@@ -196,11 +196,11 @@ package final class FastCGIWorker: Sendable {
                     continue
                 case EMFILE, ENFILE, ENOMEM, ENOBUFS:
                     // Out of descriptors or memory: wait for some to be freed rather than exit.
-                    Log.event("accept_error", "errno=\(errno)")
+                    Log.event("accept_error", [("errno", "\(errno)")])
                     Shutdown.sleep(milliseconds: 100)
                     continue
                 default:
-                    Log.event("fatal", "reason=\"accept failed\" errno=\(errno)")
+                    Log.event("fatal", [("reason", "accept failed"), ("errno", "\(errno)")])
                     return nil
                 }
             }
@@ -240,13 +240,11 @@ package final class FastCGIWorker: Sendable {
         // Closing the streams here, as FCGX_Finish_r would, sends the answer and reports a peer that vanished.
         let errorClosed = FCGX_FClose(request.err)
         let outputClosed = FCGX_FClose(request.out)
-        var log = outcome.log.line
-        if written != response.count || errorClosed != 0 || outputClosed != 0 {
-            log = log.dropLast() + " write_error=fastcgi\n"
-        }
+        var log = outcome.log
+        if written != response.count || errorClosed != 0 || outputClosed != 0 { log.writeError = "fastcgi" }
         // The process's stderr, not the request's FCGI_STDERR: nginx files each FCGI_STDERR line in its error
         // log together with the request line, query string included, which would put the code and state there.
-        ProcessIO.writeAll(log, to: 2)
+        ProcessIO.writeAll(log.line, to: 2)
     }
 
     /// Reads the request body to its end, bounded, so a kept-alive connection is left at a record boundary.

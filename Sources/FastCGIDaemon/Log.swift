@@ -1,11 +1,16 @@
+import OAuthForward
+
 #if canImport(Glibc)
 import Glibc
 #endif
 
-/// Lines about the process rather than a request, in the same logfmt shape.
+/// Lines about the process rather than a request, written by the same logfmt builder as the request line.
 package enum Log {
-    package static func event(_ name: String, _ fields: String = "") {
-        ProcessIO.writeAll(
-            "app=oauth-forward-cgi pid=\(getpid()) event=\(name)\(fields.isEmpty ? "" : " " + fields)\n", to: 2)
+    package static func event(_ name: String, _ fields: [(String, String)] = []) {
+        var line = LogLine()
+        line.add("pid", Int(getpid()))
+        line.add("event", name)
+        for (key, value) in fields { line.add(key, value) }
+        ProcessIO.writeAll(line.line, to: 2)
     }
 }

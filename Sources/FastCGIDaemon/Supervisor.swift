@@ -39,14 +39,16 @@ package struct Supervisor {
         var backoff = RespawnBackoff()
         Log.event(
             "start",
-            "listen=\(RequestLog.quotedIfNeeded(listener.description)) workers=\(workers) "
-                + "threads=\(workerSettings.threads) idle_timeout_ms=\(workerSettings.idleTimeoutMilliseconds) "
-                + "request_timeout_ms=\(workerSettings.requestTimeoutMilliseconds)")
+            [
+                ("listen", listener.description), ("workers", "\(workers)"), ("threads", "\(workerSettings.threads)"),
+                ("idle_timeout_ms", "\(workerSettings.idleTimeoutMilliseconds)"),
+                ("request_timeout_ms", "\(workerSettings.requestTimeoutMilliseconds)"),
+            ])
         for _ in 0..<workers {
             if let worker = spawnWorker() { running.append(worker) }
         }
         guard !running.isEmpty else {
-            Log.event("fatal", "reason=\"no worker could be started\"")
+            Log.event("fatal", [("reason", "no worker could be started")])
             listener.removeOwnedPath()
             return 1
         }
@@ -66,7 +68,9 @@ package struct Supervisor {
                 // The back-off never leaves the socket without a worker: with none running, a hostile peer that
                 // crashes each new worker at once would otherwise keep the service down for the whole delay.
                 if running.isEmpty { delay = min(delay, Self.delayWithNoWorkerLeft) }
-                Log.event("worker_exit", "worker=\(pid) \(Self.describe(status)) respawn_in_ms=\(delay.milliseconds)")
+                Log.event(
+                    "worker_exit",
+                    [("worker", "\(pid)")] + Self.describe(status) + [("respawn_in_ms", "\(delay.milliseconds)")])
                 if delay > .zero { Shutdown.sleep(milliseconds: delay.milliseconds) }
             }
             while !Shutdown.isRequested && running.count < workers {
@@ -78,7 +82,7 @@ package struct Supervisor {
             }
         }
 
-        Log.event("stopping", "workers=\(running.count) grace_ms=\(workerSettings.graceMilliseconds)")
+        Log.event("stopping", [("workers", "\(running.count)"), ("grace_ms", "\(workerSettings.graceMilliseconds)")])
         for worker in running { kill(worker.pid, SIGTERM) }
         // Workers finish what they hold within the grace period; after that and a margin, they are killed.
         let deadline = ContinuousClock.now + .milliseconds(workerSettings.graceMilliseconds + 1000)
@@ -150,10 +154,10 @@ package struct Supervisor {
         var pid: pid_t = 0
         let result = posix_spawn(&pid, Self.executablePath, &actions, &attributes, argv, envp)
         guard result == 0 else {
-            Log.event("spawn_error", "reason=\(RequestLog.quotedIfNeeded(errorText(result)))")
+            Log.event("spawn_error", [("reason", errorText(result))])
             return nil
         }
-        Log.event("worker_start", "worker=\(pid)")
+        Log.event("worker_start", [("worker", "\(pid)")])
         return Running(pid: pid, started: .now)
     }
 
@@ -165,8 +169,8 @@ package struct Supervisor {
         return String(decoding: buffer[..<length].map { UInt8(bitPattern: $0) }, as: UTF8.self)
     }()
 
-    private static func describe(_ status: Int32) -> String {
+    private static func describe(_ status: Int32) -> [(String, String)] {
         let signal = status & 0x7F
-        return signal == 0 ? "exit=\((status >> 8) & 0xFF)" : "signal=\(signal)"
+        return signal == 0 ? [("exit", "\((status >> 8) & 0xFF)")] : [("signal", "\(signal)")]
     }
 }

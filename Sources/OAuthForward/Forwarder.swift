@@ -32,10 +32,12 @@ public struct CGIRequest: Equatable, Sendable {
 /// The answer to one request and the line that records it.
 public struct ForwardOutcome: Equatable, Sendable {
     public let response: CGIResponse
-    public let log: RequestLog
+    public var log: RequestLog
+    /// A HEAD answer has the header and no body.
+    let isHead: Bool
 
     /// The bytes to write to the web server.
-    public var responseBytes: [UInt8] { response.serialized(includingBody: !log.isHead) }
+    public var responseBytes: [UInt8] { response.serialized(includingBody: !isHead) }
 }
 
 /// The request contract: a request and a configuration in, a response and a log line out. Pure and total.
@@ -67,7 +69,7 @@ public enum Forwarder {
             response = error.response
         }
         log.status = response.status.rawValue
-        return ForwardOutcome(response: response, log: log)
+        return ForwardOutcome(response: response, log: log, isHead: request.isHead)
     }
 
     /// Where a forwarded request goes, and what its log line says about the choice.

@@ -13,13 +13,11 @@ public struct RequestLog: Equatable, Sendable {
     public var route: String?
     /// `auto` mode only, when the state did not match: a fixed code such as `foreign_aud`. Never the token.
     public var state: String?
-    let isHead: Bool
 
     init(request: CGIRequest) {
         self.method = Self.loggableMethod(request.method)
         self.provider = request.pathInfo.flatMap(ProviderSlug.init(pathInfo:))?.name
         self.queryLength = request.query.count
-        self.isHead = request.isHead
     }
 
     static func loggableMethod(_ method: [UInt8]?) -> String {
@@ -30,40 +28,22 @@ public struct RequestLog: Equatable, Sendable {
         return isToken ? String(decoding: method, as: UTF8.self) : "invalid"
     }
 
+    /// Set by the server when the answer could not be written: `stdout` under CGI, `fastcgi` under FastCGI.
+    public var writeError: String?
+
     /// `app=oauth-forward-cgi method=GET provider=oura status=307 target=sandbox-us query_bytes=42`, then
     /// `reason="..."` on errors, and a newline.
     public var line: String {
-        var line = "app=oauth-forward-cgi method=\(method) provider=\(provider ?? "-") status=\(status)"
-        line += " target=\(Self.quotedIfNeeded(target ?? "-")) query_bytes=\(queryLength)"
-        if let route {
-            line += " route=\(route)"
-        }
-        if let state {
-            line += " state=\(state)"
-        }
-        if let reason {
-            line += " reason=\(Self.quotedIfNeeded(reason))"
-        }
-        return line + "\n"
-    }
-
-    /// logfmt quoting: a value with a space, `=`, `"` or a non-printable byte is quoted, with `"` and `\` escaped
-    /// and anything outside printable ASCII written as `\xNN`, so one request is always one line.
-    public static func quotedIfNeeded(_ value: String) -> String {
-        let needsQuotes = value.isEmpty || value.utf8.contains { $0 <= 0x20 || $0 >= 0x7F || $0 == 0x3D || $0 == 0x22 }
-        guard needsQuotes else { return value }
-        var quoted = "\""
-        for byte in value.utf8 {
-            switch byte {
-            case UInt8(ascii: "\""), UInt8(ascii: "\\"):
-                quoted += "\\" + String(UnicodeScalar(byte))
-            case 0x20..<0x7F:
-                quoted += String(UnicodeScalar(byte))
-            default:
-                let hex = String(byte, radix: 16)
-                quoted += "\\x" + (hex.count == 1 ? "0" + hex : hex)
-            }
-        }
-        return quoted + "\""
+        var line = LogLine()
+        line.add("method", method)
+        line.add("provider", provider ?? "-")
+        line.add("status", status)
+        line.add("target", target ?? "-")
+        line.add("query_bytes", queryLength)
+        if let route { line.add("route", route) }
+        if let state { line.add("state", state) }
+        if let reason { line.add("reason", reason) }
+        if let writeError { line.add("write_error", writeError) }
+        return line.line
     }
 }

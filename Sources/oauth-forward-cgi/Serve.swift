@@ -62,11 +62,14 @@ struct Serve: ParsableCommand {
         // is allowed: the web server may send it with each request (fastcgi_param, SetEnv).
         switch targetOptions.values.configuration() {
         case .success(let configuration):
-            Log.event("config", "target=\(RequestLog.quotedIfNeeded(configuration.targetLogName))")
+            Log.event("config", [("target", configuration.targetLogName)])
         case .failure(.target(.unset)):
             Log.event(
                 "config",
-                "target=- note=\"no process-level target: each request must carry OAUTH_FORWARD_TARGET\"")
+                [
+                    ("target", "-"),
+                    ("note", "no process-level target: each request must carry \(ForwardTarget.variable)"),
+                ])
         case .failure(let error):
             throw ValidationError(error.message)
         }

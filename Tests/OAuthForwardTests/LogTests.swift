@@ -46,6 +46,16 @@ import Testing
         ("line\nbreak", "\"line\\x0abreak\""), ("", "\"\""),
     ])
     func valuesAreQuotedTheLogfmtWay(value: String, quoted: String) {
-        #expect(RequestLog.quotedIfNeeded(value) == quoted)
+        var line = LogLine()
+        line.add("key", value)
+        #expect(line.line == "app=oauth-forward-cgi key=\(quoted)\n")
+    }
+
+    /// A server's write error is a field of its own at the end, not a patch on the finished line.
+    @Test func writeErrorIsTheLastField() {
+        var log = respond(path: "/oura").log
+        log.writeError = "stdout"
+        #expect(log.line.hasSuffix(" query_bytes=0 write_error=stdout\n"), "\(log.line)")
+        #expect(log.line.filter { $0 == "\n" }.count == 1)
     }
 }
