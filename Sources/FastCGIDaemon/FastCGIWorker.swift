@@ -11,37 +11,15 @@ import Glibc
 /// The threads accept connections themselves rather than leaving it to libfcgi, for three reasons:
 /// - libfcgi has no timeouts. Each accepted connection gets `SO_RCVTIMEO` and `SO_SNDTIMEO` here, which a unix
 ///   socket connection would not inherit from its listener. Those bound each read and write; the worker's main
-///   thread also bounds each whole request (`requestTimeoutMilliseconds`), so a peer that trickles a byte just
+///   thread also bounds each whole request (`WorkerSettings.requestTimeout`), so a peer that trickles a byte just
 ///   inside the idle timeout cannot hold a thread for longer than that.
 /// - A thread waiting to accept must wake on shutdown: it sleeps in `poll` on the listener and a wake pipe.
 /// - No lock is held around accepting, so an idle kept-alive connection pins its own thread and no other.
 /// libfcgi then reads and writes the connection handed to it in `FCGX_Request.ipcFd`; the request's listening
 /// socket is -1, so libfcgi never accepts on its own.
 package final class FastCGIWorker: Sendable {
-    package struct Settings: Sendable {
-        package var threads: Int
-        /// How long one read or write may wait.
-        package var idleTimeoutMilliseconds: Int
-        /// How long a thread may spend on one request in all: waiting for it, reading it, answering it.
-        package var requestTimeoutMilliseconds: Int
-        package var graceMilliseconds: Int
-        /// A supervisor's pid: when it is gone, the worker shuts down instead of serving on as an orphan.
-        package var supervisor: pid_t? = nil
-
-        package init(
-            threads: Int, idleTimeoutMilliseconds: Int, requestTimeoutMilliseconds: Int, graceMilliseconds: Int,
-            supervisor: pid_t? = nil
-        ) {
-            self.threads = threads
-            self.idleTimeoutMilliseconds = idleTimeoutMilliseconds
-            self.requestTimeoutMilliseconds = requestTimeoutMilliseconds
-            self.graceMilliseconds = graceMilliseconds
-            self.supervisor = supervisor
-        }
-    }
-
     package let listenFD: Int32
-    package let settings: Settings
+    package let settings: WorkerSettings
     /// Whether the listener is a TCP socket, where Nagle's algorithm would delay the small answers. Set once
     /// before the threads start.
     private let isTCP: Bool
@@ -51,7 +29,7 @@ package final class FastCGIWorker: Sendable {
     private let holds: Mutex<[Hold]>
     private let finishedThreads = Atomic(0)
 
-    package init(listenFD: Int32, settings: Settings) {
+    package init(listenFD: Int32, settings: WorkerSettings) {
         self.listenFD = listenFD
         self.settings = settings
         var address = sockaddr_storage()
@@ -70,7 +48,7 @@ package final class FastCGIWorker: Sendable {
         Shutdown.install()
         // libfcgi lingers up to this long on close, waiting for the peer's end of stream; keep it within the
         // idle timeout. Read by FCGX_Init.
-        setenv("LIBFCGI_OS_CLOSE_POLL_TIMEOUT", String(min(2000, settings.idleTimeoutMilliseconds)), 1)
+        setenv("LIBFCGI_OS_CLOSE_POLL_TIMEOUT", String(min(2000, settings.idleTimeout.milliseconds)), 1)
         guard FCGX_Init() == 0 else {
             Log.event("fatal", [("reason", "FCGX_Init failed")])
             return 1
@@ -89,7 +67,7 @@ package final class FastCGIWorker: Sendable {
         }
 
         // A quarter of the request timeout between looks, at most 250 ms: a request is cut at most that late.
-        let tick = max(10, min(250, settings.requestTimeoutMilliseconds / 4))
+        let tick = max(10, min(250, settings.requestTimeout.milliseconds / 4))
         while !Shutdown.isRequested && finishedThreads.load(ordering: .acquiring) < started {
             Shutdown.sleep(milliseconds: tick)
             cutOverdueRequests()
@@ -105,9 +83,9 @@ package final class FastCGIWorker: Sendable {
             return holds.filter { $0.fd >= 0 && !$0.waitsOnKeptConnection }.count
         }
         // Connections still in the listen backlog are not taken any more: see "Stopping" in docs/OPERATIONS.md.
-        Log.event("worker_stopping", [("in_flight", "\(inFlight)"), ("grace_ms", "\(settings.graceMilliseconds)")])
+        Log.event("worker_stopping", [("in_flight", "\(inFlight)"), ("grace_ms", "\(settings.grace.milliseconds)")])
         var waited = 0
-        while finishedThreads.load(ordering: .acquiring) < started && waited < settings.graceMilliseconds {
+        while finishedThreads.load(ordering: .acquiring) < started && waited < settings.grace.milliseconds {
             usleep(10_000)
             waited += 10
             cutOverdueRequests()
@@ -120,7 +98,7 @@ package final class FastCGIWorker: Sendable {
     /// and the thread goes back to accepting.
     private func cutOverdueRequests() {
         let now = ContinuousClock.now
-        let limit = Duration.milliseconds(settings.requestTimeoutMilliseconds)
+        let limit = settings.requestTimeout
         let cut = holds.withLock { holds -> [Duration] in
             var cut: [Duration] = []
             for index in holds.indices {
@@ -206,8 +184,8 @@ package final class FastCGIWorker: Sendable {
             }
             _ = fcntl(fd, F_SETFD, FD_CLOEXEC)
             var timeout = timeval(
-                tv_sec: settings.idleTimeoutMilliseconds / 1000,
-                tv_usec: (settings.idleTimeoutMilliseconds % 1000) * 1000)
+                tv_sec: settings.idleTimeout.milliseconds / 1000,
+                tv_usec: (settings.idleTimeout.milliseconds % 1000) * 1000)
             setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
             setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
             if isTCP {

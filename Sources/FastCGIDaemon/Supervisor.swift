@@ -12,12 +12,12 @@ import Glibc
 package struct Supervisor {
     let listener: Listener
     let workers: Int
-    let workerSettings: FastCGIWorker.Settings
+    let workerSettings: WorkerSettings
     /// Extra environment for the workers: the process-level target and allowlist given as flags.
     let environment: [(String, String)]
 
     package init(
-        listener: Listener, workers: Int, workerSettings: FastCGIWorker.Settings, environment: [(String, String)]
+        listener: Listener, workers: Int, workerSettings: WorkerSettings, environment: [(String, String)]
     ) {
         self.listener = listener
         self.workers = workers
@@ -41,8 +41,8 @@ package struct Supervisor {
             "start",
             [
                 ("listen", listener.description), ("workers", "\(workers)"), ("threads", "\(workerSettings.threads)"),
-                ("idle_timeout_ms", "\(workerSettings.idleTimeoutMilliseconds)"),
-                ("request_timeout_ms", "\(workerSettings.requestTimeoutMilliseconds)"),
+                ("idle_timeout_ms", "\(workerSettings.idleTimeout.milliseconds)"),
+                ("request_timeout_ms", "\(workerSettings.requestTimeout.milliseconds)"),
             ])
         for _ in 0..<workers {
             if let worker = spawnWorker() { running.append(worker) }
@@ -82,10 +82,10 @@ package struct Supervisor {
             }
         }
 
-        Log.event("stopping", [("workers", "\(running.count)"), ("grace_ms", "\(workerSettings.graceMilliseconds)")])
+        Log.event("stopping", [("workers", "\(running.count)"), ("grace_ms", "\(workerSettings.grace.milliseconds)")])
         for worker in running { kill(worker.pid, SIGTERM) }
         // Workers finish what they hold within the grace period; after that and a margin, they are killed.
-        let deadline = ContinuousClock.now + .milliseconds(workerSettings.graceMilliseconds + 1000)
+        let deadline = ContinuousClock.now + workerSettings.grace + .seconds(1)
         while !running.isEmpty {
             var status: Int32 = 0
             let pid = waitpid(-1, &status, WNOHANG)
@@ -126,14 +126,9 @@ package struct Supervisor {
         posix_spawnattr_setsigdefault(&attributes, &defaults)
         posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF))
 
-        let arguments = [
-            "oauth-forward-cgi", "worker",
-            "--threads", String(workerSettings.threads),
-            "--idle-timeout-ms", String(workerSettings.idleTimeoutMilliseconds),
-            "--request-timeout-ms", String(workerSettings.requestTimeoutMilliseconds),
-            "--grace-ms", String(workerSettings.graceMilliseconds),
-            "--supervisor", String(getpid()),
-        ]
+        var settings = workerSettings
+        settings.supervisor = getpid()
+        let arguments = ["oauth-forward-cgi", "worker"] + settings.arguments
         var environmentEntries: [String] = []
         var index = 0
         let overridden = Set(environment.map(\.0))

@@ -12,13 +12,8 @@ package enum WebServerLaunch {
     /// arguments (RFC 3875 section 4.4), so only the CGI check ignores them.
     package static func serve(hasArguments: Bool) -> Int32? {
         if !hasArguments && FCGX_IsCGI() == 0 {
-            // fd 0 is a listening socket: spawn-fcgi, mod_fcgid, lighttpd. One request at a time, as they expect.
-            let worker = FastCGIWorker(
-                listenFD: 0,
-                settings: .init(
-                    threads: 1, idleTimeoutMilliseconds: 5000, requestTimeoutMilliseconds: 30_000,
-                    graceMilliseconds: 10_000))
-            return worker.run()
+            // fd 0 is a listening socket: spawn-fcgi, mod_fcgid, lighttpd.
+            return FastCGIWorker(listenFD: 0, settings: .spawned).run()
         }
         if getenv("GATEWAY_INTERFACE") != nil || getenv("REQUEST_METHOD") != nil {
             return CGIServer.respondToOneRequest()

@@ -28,30 +28,35 @@ struct Serve: ParsableCommand {
     var workers: Int = 2
 
     @Option(help: "Threads per worker, each holding one connection. Capacity is workers times threads.")
-    var threads: Int = 16
+    var threads: Int = WorkerSettings.defaultThreads
 
     @Option(help: "Seconds a connection may stay silent, or leave its answer unread, before it is closed.")
-    var idleTimeout: Double = 5
+    var idleTimeout: Double = WorkerSettings.defaultIdleTimeout.seconds
 
     @Option(
         help: "Seconds a connection may take over one request in all, from waiting for it to taking the answer.")
-    var requestTimeout: Double = 30
+    var requestTimeout: Double = WorkerSettings.defaultRequestTimeout.seconds
 
     @Option(help: "Seconds to finish the requests in flight on SIGTERM or SIGINT.")
-    var grace: Double = 10
+    var grace: Double = WorkerSettings.defaultGrace.seconds
 
     @OptionGroup var targetOptions: TargetOptions
 
     func validate() throws {
         guard (1...256).contains(workers) else { throw ValidationError("--workers must be 1 to 256") }
-        guard (1...1024).contains(threads) else { throw ValidationError("--threads must be 1 to 1024") }
-        guard idleTimeout >= 0.1 && idleTimeout <= 3600 else {
-            throw ValidationError("--idle-timeout must be 0.1 to 3600 seconds")
+        let threadRange = WorkerSettings.threadRange
+        guard threadRange.contains(threads) else {
+            throw ValidationError("--threads must be \(threadRange.lowerBound) to \(threadRange.upperBound)")
         }
-        guard requestTimeout >= 0.1 && requestTimeout <= 3600 else {
-            throw ValidationError("--request-timeout must be 0.1 to 3600 seconds")
+        for (flag, value, range) in [
+            ("--idle-timeout", idleTimeout, WorkerSettings.timeoutRange),
+            ("--request-timeout", requestTimeout, WorkerSettings.timeoutRange),
+            ("--grace", grace, WorkerSettings.graceRange),
+        ] where !range.contains(.seconds(value)) {
+            throw ValidationError(
+                "\(flag) must be \(range.lowerBound.seconds.formatted) to \(range.upperBound.seconds.formatted) seconds"
+            )
         }
-        guard grace >= 0 && grace <= 3600 else { throw ValidationError("--grace must be 0 to 3600 seconds") }
         guard socketMode.allSatisfy({ ("0"..."7").contains($0) }), let mode = Int(socketMode, radix: 8),
             mode <= 0o777
         else { throw ValidationError("--socket-mode must be octal, such as 0660") }
@@ -98,11 +103,9 @@ struct Serve: ParsableCommand {
         let supervisor = Supervisor(
             listener: listener,
             workers: workers,
-            workerSettings: .init(
-                threads: threads,
-                idleTimeoutMilliseconds: Int(idleTimeout * 1000),
-                requestTimeoutMilliseconds: Int(requestTimeout * 1000),
-                graceMilliseconds: Int(grace * 1000)),
+            workerSettings: WorkerSettings(
+                threads: threads, idleTimeout: .seconds(idleTimeout), requestTimeout: .seconds(requestTimeout),
+                grace: .seconds(grace)),
             environment: targetOptions.workerEnvironment
         )
         throw ExitCode(supervisor.run())
