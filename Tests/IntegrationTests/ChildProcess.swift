@@ -195,10 +195,28 @@ func writeAll(_ bytes: [UInt8], to fd: Int32) -> Int {
     }
 }
 
+/// A new directory under /tmp, removed with everything in it when the test process exits, so that `swift test`
+/// leaves the host as it found it. `OAFC_KEEP_SCRATCH=1` keeps them, for reading a failed test's logs.
 func makeScratchDirectory(_ label: String) throws -> String {
+    _ = ScratchDirectories.removedAtExit
     var template = Array("/tmp/oafc-\(label)-XXXXXX".utf8CString)
     guard let path = mkdtemp(&template) else { throw ChildProcessError.spawnFailed("mkdtemp", errno) }
-    return String(cString: path)
+    let directory = String(cString: path)
+    ScratchDirectories.made.withLock { $0.append(directory) }
+    return directory
+}
+
+enum ScratchDirectories {
+    static let made = Locked([String]())
+
+    static let removedAtExit: Void = {
+        guard ProcessInfo.processInfo.environment["OAFC_KEEP_SCRATCH"] == nil else { return }
+        atexit {
+            for directory in ScratchDirectories.made.withLock({ $0 }) {
+                try? FileManager.default.removeItem(atPath: directory)
+            }
+        }
+    }()
 }
 
 func bytes(_ string: String) -> [UInt8] { Array(string.utf8) }
