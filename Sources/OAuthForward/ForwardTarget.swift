@@ -44,10 +44,6 @@ public struct ForwardTarget: Equatable, Sendable {
         try self.init(parsingTemplate: value)
     }
 
-    public init(parsing value: String) throws(TargetError) {
-        try self.init(parsing: Array(value.utf8))
-    }
-
     private init(parsingTemplate value: [UInt8]) throws(TargetError) {
         let https = Array("https://".utf8)
         let http = Array("http://".utf8)

@@ -16,15 +16,6 @@ public struct CGIRequest: Equatable, Sendable {
         self.role = role
     }
 
-    public init(method: String?, pathInfo: String?, query: String, role: String? = nil) {
-        self.init(
-            method: method.map { Array($0.utf8) },
-            pathInfo: pathInfo.map { Array($0.utf8) },
-            query: Array(query.utf8),
-            role: role.map { Array($0.utf8) }
-        )
-    }
-
     /// A HEAD answer carries no body.
     public var isHead: Bool { method.map { $0.elementsEqual("HEAD".utf8) } ?? false }
 }

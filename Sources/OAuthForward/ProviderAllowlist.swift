@@ -19,10 +19,6 @@ public struct ProviderAllowlist: Equatable, Sendable {
         self.providers = providers
     }
 
-    public init(parsing value: String) throws(AllowlistError) {
-        try self.init(parsing: Array(value.utf8))
-    }
-
     public func contains(_ provider: ProviderSlug) -> Bool {
         providers.contains(provider)
     }

@@ -20,10 +20,6 @@ public struct ProviderSlug: Hashable, Sendable {
         self.bytes = Array(bytes)
     }
 
-    public init?(_ string: String) {
-        self.init(string.utf8)
-    }
-
     /// Reads the provider from a CGI `PATH_INFO`: `/` followed by a slug, and nothing else.
     public init?(pathInfo: [UInt8]) {
         guard pathInfo.first == UInt8(ascii: "/") else { return nil }

@@ -54,7 +54,7 @@ import Testing
         ("oura fitbit", .invalidEntry(position: 1)), ("*", .invalidEntry(position: 1)),
     ])
     func malformedAllowlistIsAConfigurationError(list: String, expected: AllowlistError) {
-        #expect(throws: expected) { try ProviderAllowlist(parsing: list) }
+        #expect(throws: expected) { try ProviderAllowlist(parsing: bytes(list)) }
         let result = ConfigurationResult { () throws(ConfigurationError) in
             try Configuration(target: bytes("sandbox-us"), providers: bytes(list))
         }

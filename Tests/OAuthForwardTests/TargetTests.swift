@@ -32,7 +32,7 @@ import Glibc
         ("https://example.com/a%20b/{provider}", "https://example.com/a%20b/oura", "example.com"),
     ])
     func templatesForwardWithTheProviderFilledIn(template: String, location: String, host: String) throws {
-        let target = try ForwardTarget(parsing: template)
+        let target = try ForwardTarget(parsing: bytes(template))
         #expect(target.kind == .template)
         #expect(target.logName == host)
         let outcome = respond(query: bytes("code=1"), configuration: .success(configuration(template)))
@@ -59,7 +59,7 @@ import Glibc
         ("https://example.com/\u{e9}", .invalidCharacter), ("https://example.com/a\"b", .invalidCharacter),
     ])
     func malformedTargetsAreRefused(value: String, expected: TargetError) {
-        #expect(throws: expected) { try ForwardTarget(parsing: value) }
+        #expect(throws: expected) { try ForwardTarget(parsing: bytes(value)) }
     }
 
     /// RFC 3986 (sections 3.2.2, 3.2.3 and 2.1) for what a template's authority and path may hold, beyond what the
@@ -82,7 +82,7 @@ import Glibc
         ("https://example.com/cb/%{provider}", .percentBeforePlaceholder),
     ])
     func templatesMustBeValidURIs(value: String, expected: TargetError) {
-        #expect(throws: expected) { try ForwardTarget(parsing: value) }
+        #expect(throws: expected) { try ForwardTarget(parsing: bytes(value)) }
     }
 
     @Test(arguments: [
@@ -93,7 +93,7 @@ import Glibc
         "https://EXAMPLE.com/{provider}",
     ])
     func validTemplatesAreAccepted(value: String) throws {
-        #expect(try ForwardTarget(parsing: value).kind == .template)
+        #expect(try ForwardTarget(parsing: bytes(value)).kind == .template)
     }
 
     /// The library's IPv6 literal check accepts exactly what glibc's inet_pton accepts, over a corpus of near
@@ -147,7 +147,7 @@ import Glibc
 
     @Test(arguments: JunctionEnvironment.allCases)
     func aPresetIsItsTemplateParsed(environment: JunctionEnvironment) throws {
-        let parsed = try ForwardTarget(parsing: environment.callbackTemplate)
+        let parsed = try ForwardTarget(parsing: bytes(environment.callbackTemplate))
         let preset = ForwardTarget(environment)
         #expect((preset.host, preset.head, preset.tail) == (parsed.host, parsed.head, parsed.tail))
     }
