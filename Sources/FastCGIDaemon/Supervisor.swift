@@ -129,23 +129,24 @@ package struct Supervisor {
         var settings = workerSettings
         settings.supervisor = getpid()
         let arguments = ["oauth-forward-cgi", "worker"] + settings.arguments
-        var environmentEntries: [String] = []
+        // This process's environment as it is, bytes and all, less the variables the flags set, which follow.
+        let overridden = environment.map { Array("\($0.0)=".utf8) }
+        var inherited: [UnsafeMutablePointer<CChar>?] = []
         var index = 0
-        let overridden = Set(environment.map(\.0))
         while let entry = environ[index] {
-            let text = String(cString: entry)
-            let name = text.split(separator: "=", maxSplits: 1).first.map(String.init) ?? ""
-            if !overridden.contains(name) { environmentEntries.append(text) }
+            let isOverridden = overridden.contains { prefix in
+                prefix.indices.allSatisfy { entry[$0] == CChar(bitPattern: prefix[$0]) }
+            }
+            if !isOverridden { inherited.append(entry) }
             index += 1
         }
-        environmentEntries += environment.map { "\($0.0)=\($0.1)" }
-
         let argv = arguments.map { strdup($0) } + [nil]
-        let envp = environmentEntries.map { strdup($0) } + [nil]
+        let flags = environment.map { strdup("\($0.0)=\($0.1)") }
         defer {
             argv.forEach { free($0) }
-            envp.forEach { free($0) }
+            flags.forEach { free($0) }
         }
+        let envp = inherited + flags + [nil]
         var pid: pid_t = 0
         let result = posix_spawn(&pid, Self.executablePath, &actions, &attributes, argv, envp)
         guard result == 0 else {

@@ -32,6 +32,28 @@ import Glibc
         #expect(status.st_gid == group)
     }
 
+    /// Workers get the supervisor's environment byte for byte (a raw 0xFF stays one byte), with a flag's value
+    /// in place of its variable's, once.
+    @Test func workersGetTheEnvironmentAsItIs() throws {
+        let daemon = try Daemon(
+            ["--workers", "1", "--target", "sandbox-eu"],
+            environment: [
+                ("OAUTH_FORWARD_TARGET", bytes("production-us")), ("OAFC_PROBE", bytes("a") + [0xFF] + bytes("b")),
+            ])
+        try daemon.waitForWorkers(1)
+        let worker = try #require(daemon.workers.first)
+        let environ = try Array(Data(contentsOf: URL(fileURLWithPath: "/proc/\(worker)/environ")))
+        let entries = environ.split(separator: 0).map(Array.init)
+        #expect(entries.contains(bytes("OAFC_PROBE=a") + [0xFF] + bytes("b")))
+        #expect(
+            entries.filter { $0.starts(with: bytes("OAUTH_FORWARD_TARGET=")) } == [
+                bytes("OAUTH_FORWARD_TARGET=sandbox-eu")
+            ])
+        #expect(
+            try daemon.get(query: "e=1").stdout
+                == Daemon.redirect(to: bytes("https://api.sandbox.eu.junction.com/v2/link/connect/oura?e=1")))
+    }
+
     @Test func staleSocketFileIsReplaced() throws {
         let directory = try makeScratchDirectory("stale")
         let path = directory + "/fcgi.sock"
