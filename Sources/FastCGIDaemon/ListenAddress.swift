@@ -1,3 +1,7 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+
 /// Where the daemon listens, from `--listen`: a unix socket path, or a numeric TCP address.
 ///
 /// Host names are refused: the release binary links glibc statically, and name lookups through NSS do not work
@@ -21,25 +25,20 @@ package enum ListenAddress: Equatable, Sendable {
             guard let close = value.firstIndex(of: "]") else { throw .malformed }
             let address = String(value[value.index(after: value.startIndex)..<close])
             let rest = value[value.index(after: close)...]
-            guard rest.hasPrefix(":"), !address.isEmpty,
-                address.allSatisfy({ $0.isHexDigit || $0 == ":" || $0 == "." })
-            else { throw .malformed }
+            var binary = in6_addr()
+            guard rest.hasPrefix(":"), inet_pton(AF_INET6, address, &binary) == 1 else { throw .malformed }
             self = .ipv6(address: address, port: try Self.port(rest.dropFirst()))
             return
         }
         guard let colon = value.lastIndex(of: ":") else { throw .malformed }
-        let host = value[..<colon]
-        let octets = host.split(separator: ".", omittingEmptySubsequences: false)
-        let isIPv4 =
-            octets.count == 4
-            && octets.allSatisfy { octet in
-                !octet.isEmpty && octet.count <= 3 && octet.allSatisfy(\.isASCIIDigit) && Int(octet)! <= 255
-            }
-        guard isIPv4 else {
+        let host = String(value[..<colon])
+        // The one check of a numeric address: glibc's own, which the listener's bind then relies on.
+        var binary = in_addr()
+        guard inet_pton(AF_INET, host, &binary) == 1 else {
             if host.contains(where: \.isLetter) { throw .hostName }
             throw .malformed
         }
-        self = .ipv4(address: String(host), port: try Self.port(value[value.index(after: colon)...]))
+        self = .ipv4(address: host, port: try Self.port(value[value.index(after: colon)...]))
     }
 
     private static func port(_ text: Substring) throws(ListenAddressError) -> UInt16 {

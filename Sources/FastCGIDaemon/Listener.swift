@@ -108,20 +108,15 @@ package struct Listener {
             var socketAddress = sockaddr_in()
             socketAddress.sin_family = sa_family_t(AF_INET)
             socketAddress.sin_port = port.bigEndian
-            guard inet_pton(AF_INET, host, &socketAddress.sin_addr) == 1 else {
-                close(fd)
-                throw ListenerError(message: "\(host) is not an IPv4 address")
-            }
+            // ListenAddress has checked it with this same call.
+            inet_pton(AF_INET, host, &socketAddress.sin_addr)
             bound = withSocketAddress(&socketAddress) { bind(fd, $0, $1) }
         } else {
             setsockopt(fd, Int32(IPPROTO_IPV6), IPV6_V6ONLY, &on, socklen_t(MemoryLayout<Int32>.size))
             var socketAddress = sockaddr_in6()
             socketAddress.sin6_family = sa_family_t(AF_INET6)
             socketAddress.sin6_port = port.bigEndian
-            guard inet_pton(AF_INET6, host, &socketAddress.sin6_addr) == 1 else {
-                close(fd)
-                throw ListenerError(message: "\(host) is not an IPv6 address")
-            }
+            inet_pton(AF_INET6, host, &socketAddress.sin6_addr)
             bound = withSocketAddress(&socketAddress) { bind(fd, $0, $1) }
         }
         guard bound == 0, listen(fd, backlog) == 0 else {

@@ -60,7 +60,8 @@ public enum StateToken {
         return allowed.contains(environment) ? .junction(environment) : .other(why: .environmentNotAllowed)
     }
 
-    /// Form decoding for reading: `%XX` to its byte and `+` to a space. Nil for a broken `%` escape.
+    /// Form decoding for reading: `%XX` to its byte and `+` to a space. Nil for a broken `%` escape. Written here:
+    /// Foundation's decoder works on `String`, which would cost a CGI start Foundation and repair bytes.
     static func percentDecoded(_ bytes: some Collection<UInt8>) -> [UInt8]? {
         var decoded: [UInt8] = []
         decoded.reserveCapacity(bytes.count)
@@ -90,7 +91,8 @@ public enum StateToken {
     }
 
     /// base64url (RFC 4648 section 5), padding optional. Nil for any other byte, misplaced padding, an impossible
-    /// length, or stray bits in the last character.
+    /// length, or stray bits in the last character. Written here: Foundation's `Data(base64Encoded:)` takes neither
+    /// the URL alphabet nor missing padding, and linking Foundation costs every CGI start; the fuzzer checks it.
     static func base64URLDecoded(_ text: some Collection<UInt8>) -> [UInt8]? {
         var body = Array(text)
         var padding = 0
