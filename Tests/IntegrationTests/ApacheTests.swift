@@ -72,46 +72,48 @@ final class ApacheSetup {
     }
 }
 
-@Suite struct ApacheTests {
-    @Test(arguments: ApacheMode.allCases)
-    func trickyQueriesAnswerTheExactRedirect(mode: ApacheMode) throws {
-        let setup = try ApacheSetup(mode)
-        try Callbacks.expectExactRedirects(port: setup.port)
-    }
-
-    @Test(arguments: ApacheMode.allCases)
-    func badPathsAreRefused(mode: ApacheMode) throws {
-        let setup = try ApacheSetup(mode)
-        try Callbacks.expectRefusals(port: setup.port)
-    }
-
-    /// The example's LogFormat writes the path, never the query; the program logs only the query's length.
-    @Test(arguments: ApacheMode.allCases)
-    func queryStaysOutOfTheLogs(mode: ApacheMode) throws {
-        let setup = try ApacheSetup(mode)
-        let response = try HTTPClient.exchange(HTTPClient.request("GET", Callbacks.secretTarget), port: setup.port)
-        #expect(response.status == 307)
-        let line = "method=GET provider=oura status=307 target=production-us query_bytes=33"
-        let deadline = Date().addingTimeInterval(5)
-        while !setup.programLog.contains(line) && Date() < deadline { usleep(20_000) }
-        #expect(setup.programLog.contains(line), "the program's log:\n\(setup.programLog)")
-        #expect(!setup.programLog.contains("SECRET"))
-        if mode == .sharedHosting {
-            // The host's access log is the host's: in the usual "combined" format it holds the query. The README
-            // says so; only the program's own line is checked here.
-            return
+extension ServerSuites {
+    @Suite struct ApacheTests {
+        @Test(arguments: ApacheMode.allCases)
+        func trickyQueriesAnswerTheExactRedirect(mode: ApacheMode) throws {
+            let setup = try ApacheSetup(mode)
+            try Callbacks.expectExactRedirects(port: setup.port)
         }
-        let accessLog = setup.directory + "/logs/oauth-forward-cgi.access.log"
-        #expect(Callbacks.waitForFile(accessLog, toContain: "\"GET /oauth_callback/oura HTTP/1.1\" 307"))
-        for file in try FileManager.default.contentsOfDirectory(atPath: setup.directory + "/logs") {
-            #expect(!setup.log(file).contains("SECRET"), "\(file) holds the query:\n\(setup.log(file))")
-        }
-    }
 
-    /// One Apache, two Locations, two targets: SetEnv OAUTH_FORWARD_TARGET per Location.
-    @Test(arguments: ApacheMode.fromTheExample)
-    func eachPathReachesItsOwnTarget(mode: ApacheMode) throws {
-        let setup = try ApacheSetup(mode)
-        try Callbacks.expectPerRequestTargets(port: setup.port)
+        @Test(arguments: ApacheMode.allCases)
+        func badPathsAreRefused(mode: ApacheMode) throws {
+            let setup = try ApacheSetup(mode)
+            try Callbacks.expectRefusals(port: setup.port)
+        }
+
+        /// The example's LogFormat writes the path, never the query; the program logs only the query's length.
+        @Test(arguments: ApacheMode.allCases)
+        func queryStaysOutOfTheLogs(mode: ApacheMode) throws {
+            let setup = try ApacheSetup(mode)
+            let response = try HTTPClient.exchange(HTTPClient.request("GET", Callbacks.secretTarget), port: setup.port)
+            #expect(response.status == 307)
+            let line = "method=GET provider=oura status=307 target=production-us query_bytes=33"
+            let deadline = Date().addingTimeInterval(5)
+            while !setup.programLog.contains(line) && Date() < deadline { usleep(20_000) }
+            #expect(setup.programLog.contains(line), "the program's log:\n\(setup.programLog)")
+            #expect(!setup.programLog.contains("SECRET"))
+            if mode == .sharedHosting {
+                // The host's access log is the host's: in the usual "combined" format it holds the query. The README
+                // says so; only the program's own line is checked here.
+                return
+            }
+            let accessLog = setup.directory + "/logs/oauth-forward-cgi.access.log"
+            #expect(Callbacks.waitForFile(accessLog, toContain: "\"GET /oauth_callback/oura HTTP/1.1\" 307"))
+            for file in try FileManager.default.contentsOfDirectory(atPath: setup.directory + "/logs") {
+                #expect(!setup.log(file).contains("SECRET"), "\(file) holds the query:\n\(setup.log(file))")
+            }
+        }
+
+        /// One Apache, two Locations, two targets: SetEnv OAUTH_FORWARD_TARGET per Location.
+        @Test(arguments: ApacheMode.fromTheExample)
+        func eachPathReachesItsOwnTarget(mode: ApacheMode) throws {
+            let setup = try ApacheSetup(mode)
+            try Callbacks.expectPerRequestTargets(port: setup.port)
+        }
     }
 }

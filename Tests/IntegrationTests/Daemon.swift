@@ -104,10 +104,10 @@ final class Daemon: @unchecked Sendable {
     /// made has been let go.
     func waitUntilWorkers(holdConnections: Bool, timeout: Double = 10) throws {
         let deadline = Date().addingTimeInterval(timeout)
-        while workers.contains(where: { SoakTests.socketCount($0) > 1 }) != holdConnections {
+        while workers.contains(where: { Self.socketCount($0) > 1 }) != holdConnections {
             let seen = holdConnections ? "never took" : "kept"
             try #require(
-                Date() < deadline, "workers \(seen) a connection: \(workers.map(SoakTests.descriptors))\n\(log)")
+                Date() < deadline, "workers \(seen) a connection: \(workers.map(Self.descriptors))\n\(log)")
             usleep(10_000)
         }
     }
@@ -131,5 +131,20 @@ final class Daemon: @unchecked Sendable {
             try #require(Date() < deadline, "expected \(count) workers, saw \(workers.count)\n\(log)")
             usleep(20_000)
         }
+    }
+
+    /// What each open descriptor of `pid` points at, for a failure message.
+    static func descriptors(_ pid: pid_t) -> [String] {
+        let entries = (try? FileManager.default.contentsOfDirectory(atPath: "/proc/\(pid)/fd")) ?? []
+        return entries.sorted().map { entry in
+            "\(entry)="
+                + ((try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/\(pid)/fd/\(entry)")) ?? "?")
+        }
+    }
+
+    /// Open sockets: the listener and the connections. Pipes and epoll sets are left out, since each thread makes
+    /// its own as it starts, which a slow start (a sanitizer build) can put after the first count.
+    static func socketCount(_ pid: pid_t) -> Int {
+        descriptors(pid).filter { $0.contains("=socket:") }.count
     }
 }

@@ -170,3 +170,21 @@ final class FastCGIConnection: @unchecked Sendable {
         return answer
     }
 }
+
+/// The two records that abort Debian's libfcgi (docs/LIBFCGI.md), for the tests that prove the daemon survives them.
+enum LibFCGICrashers {
+    /// PARAMS whose name and value lengths are both 0x40000000: Debian's libfcgi 2.4.2 asserts in Malloc and
+    /// aborts (docs/LIBFCGI.md).
+    static let oversizedParams: [UInt8] =
+        FastCGIRecord.begin(role: FastCGIRecord.responder)
+        + FastCGIRecord.record(
+            type: FastCGIRecord.params, content: [0xC0, 0, 0, 0, 0xC0, 0, 0, 0] + bytes("xxxxxxxx"))
+
+    /// GET_VALUES naming FCGI_MPXS_CONNS four times overflows libfcgi's 64-byte reply buffer: the stack
+    /// protector aborts the process once an ordinary request follows.
+    static let getValuesOverflow: [UInt8] =
+        FastCGIRecord.record(
+            type: 9, requestID: 0,
+            content: Array(repeating: [0x0F, 0x00] + bytes("FCGI_MPXS_CONNS"), count: 6).flatMap { $0 })
+        + FastCGIRecord.request(Daemon.parameters(query: "crash=1"))
+}

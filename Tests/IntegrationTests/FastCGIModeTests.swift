@@ -45,121 +45,126 @@ final class SpawnedFastCGI {
     deinit { process.stop() }
 }
 
-@Suite struct FastCGIModeTests {
-    static func parameters(
-        method: String = "GET", path: String = "/oura", query: [UInt8], extra: [(String, [UInt8])] = []
-    ) -> [(String, [UInt8])] {
-        [
-            ("GATEWAY_INTERFACE", bytes("CGI/1.1")), ("REQUEST_METHOD", bytes(method)), ("PATH_INFO", bytes(path)),
-            ("QUERY_STRING", query),
-        ] + extra
-    }
+extension ServerSuites {
+    @Suite struct FastCGIModeTests {
+        static func parameters(
+            method: String = "GET", path: String = "/oura", query: [UInt8], extra: [(String, [UInt8])] = []
+        ) -> [(String, [UInt8])] {
+            [
+                ("GATEWAY_INTERFACE", bytes("CGI/1.1")), ("REQUEST_METHOD", bytes(method)), ("PATH_INFO", bytes(path)),
+                ("QUERY_STRING", query),
+            ] + extra
+        }
 
-    static let productionOura = Daemon.productionOura
+        static let productionOura = Daemon.productionOura
 
-    @Test(arguments: [
-        bytes("code=abc123&state=xyz"), bytes("code=a+b%2B%20c&state=x%2Fy=="), bytes("a=1&a=2&b=&=c"),
-        bytes("state=") + [0x80, 0xC3, 0x28, 0xFE, 0xFF], bytes("code=" + String(repeating: "x", count: 8192)),
-    ])
-    func answersTheExactRedirect(query: [UInt8]) throws {
-        let server = try SpawnedFastCGI()
-        let finished = try server.cgiFCGI(Self.parameters(query: query))
-        #expect(finished.stdout == Daemon.redirect(to: Self.productionOura + bytes("?") + query))
-    }
-
-    /// The request's own parameters win over the process environment, one variable at a time.
-    @Test func requestParametersWinOverTheProcessEnvironment() throws {
-        let server = try SpawnedFastCGI(environment: [
-            ("OAUTH_FORWARD_TARGET", bytes("production-us")), ("OAUTH_FORWARD_PROVIDERS", bytes("oura")),
+        @Test(arguments: [
+            bytes("code=abc123&state=xyz"), bytes("code=a+b%2B%20c&state=x%2Fy=="), bytes("a=1&a=2&b=&=c"),
+            bytes("state=") + [0x80, 0xC3, 0x28, 0xFE, 0xFF], bytes("code=" + String(repeating: "x", count: 8192)),
         ])
-        let fromProcess = try server.cgiFCGI(Self.parameters(query: bytes("c=1")))
-        #expect(fromProcess.stdout == Daemon.redirect(to: Self.productionOura + bytes("?c=1")))
-
-        let sandbox = try server.cgiFCGI(
-            Self.parameters(query: bytes("c=1"), extra: [("OAUTH_FORWARD_TARGET", bytes("sandbox-eu"))]))
-        #expect(
-            sandbox.stdout == Daemon.redirect(to: bytes("https://api.sandbox.eu.junction.com/v2/link/connect/oura?c=1"))
-        )
-
-        // The process allowlist still applies when only the target comes from the request.
-        let notAllowed = try server.cgiFCGI(
-            Self.parameters(path: "/fitbit", query: [], extra: [("OAUTH_FORWARD_TARGET", bytes("sandbox-eu"))]))
-        #expect(notAllowed.stdoutText.hasPrefix("Status: 404 Not Found\r\n"))
-
-        let allowed = try server.cgiFCGI(
-            Self.parameters(path: "/fitbit", query: [], extra: [("OAUTH_FORWARD_PROVIDERS", bytes("fitbit"))]))
-        #expect(allowed.stdout == Daemon.redirect(to: bytes("https://api.us.junction.com/v2/link/connect/fitbit")))
-
-        let broken = try server.cgiFCGI(
-            Self.parameters(query: [], extra: [("OAUTH_FORWARD_TARGET", bytes("prod"))]))
-        #expect(broken.stdoutText.hasPrefix("Status: 500 Internal Server Error\r\n"))
-        try server.waitForLog(containing: "OAUTH_FORWARD_TARGET is not a known preset")
-    }
-
-    @Test func unsetTargetEverywhereAnswers500() throws {
-        let server = try SpawnedFastCGI(environment: [])
-        let finished = try server.cgiFCGI(Self.parameters(query: bytes("code=1")))
-        #expect(finished.stdoutText.hasPrefix("Status: 500 Internal Server Error\r\n"))
-        try server.waitForLog(containing: "OAUTH_FORWARD_TARGET is not set")
-    }
-
-    /// The log line goes to the process's stderr. The request's FCGI_STDERR stays empty: nginx would file it with
-    /// the request line, query and all.
-    @Test func logLineGoesToTheProcessStderrWithoutTheQuery() throws {
-        let server = try SpawnedFastCGI()
-        let finished = try server.cgiFCGI(Self.parameters(query: bytes("code=SECRETCODE&state=SECRETSTATE")))
-        #expect(finished.stderr.isEmpty)
-        let expected = "app=oauth-forward-cgi method=GET provider=oura status=307 target=production-us query_bytes=33\n"
-        let deadline = Date().addingTimeInterval(5)
-        while String(decoding: server.process.stderr, as: UTF8.self) != expected && Date() < deadline {
-            usleep(10_000)
+        func answersTheExactRedirect(query: [UInt8]) throws {
+            let server = try SpawnedFastCGI()
+            let finished = try server.cgiFCGI(Self.parameters(query: query))
+            #expect(finished.stdout == Daemon.redirect(to: Self.productionOura + bytes("?") + query))
         }
-        #expect(String(decoding: server.process.stderr, as: UTF8.self) == expected)
-    }
 
-    @Test func postWithABodyIsForwarded() throws {
-        let server = try SpawnedFastCGI()
-        let body = bytes("code=abc&state=" + String(repeating: "s", count: 100_000))
-        let finished = try server.cgiFCGI(
-            Self.parameters(
-                method: "POST", query: bytes("x=1"),
-                extra: [
-                    ("CONTENT_LENGTH", bytes(String(body.count))),
-                    ("CONTENT_TYPE", bytes("application/x-www-form-urlencoded")),
-                ]),
-            body: body)
-        #expect(finished.stdout == Daemon.redirect(to: Self.productionOura + bytes("?x=1")))
-        // The loop goes on serving after a request with a body.
-        let next = try server.cgiFCGI(Self.parameters(query: bytes("y=2")))
-        #expect(next.stdout == Daemon.redirect(to: Self.productionOura + bytes("?y=2")))
-    }
+        /// The request's own parameters win over the process environment, one variable at a time.
+        @Test func requestParametersWinOverTheProcessEnvironment() throws {
+            let server = try SpawnedFastCGI(environment: [
+                ("OAUTH_FORWARD_TARGET", bytes("production-us")), ("OAUTH_FORWARD_PROVIDERS", bytes("oura")),
+            ])
+            let fromProcess = try server.cgiFCGI(Self.parameters(query: bytes("c=1")))
+            #expect(fromProcess.stdout == Daemon.redirect(to: Self.productionOura + bytes("?c=1")))
 
-    @Test(arguments: [FastCGIRecord.authorizer, FastCGIRecord.filter])
-    func roleOtherThanResponderAnswers500(role: UInt16) throws {
-        let server = try SpawnedFastCGI()
-        let connection = try FastCGIConnection(unixPath: server.socketPath)
-        connection.send(FastCGIRecord.request(role: role, Self.parameters(query: bytes("code=1"))))
-        let answer = connection.readAnswer()
-        #expect(answer.ended)
-        #expect(answer.stdoutText.hasPrefix("Status: 500 Internal Server Error\r\n"))
-        #expect(answer.stderr.isEmpty)
-        try server.waitForLog(containing: "reason=\"FastCGI role is not RESPONDER\"")
-    }
+            let sandbox = try server.cgiFCGI(
+                Self.parameters(query: bytes("c=1"), extra: [("OAUTH_FORWARD_TARGET", bytes("sandbox-eu"))]))
+            #expect(
+                sandbox.stdout
+                    == Daemon.redirect(to: bytes("https://api.sandbox.eu.junction.com/v2/link/connect/oura?c=1"))
+            )
 
-    @Test func servesManyRequestsInTurn() throws {
-        let server = try SpawnedFastCGI()
-        for index in 0..<100 {
+            // The process allowlist still applies when only the target comes from the request.
+            let notAllowed = try server.cgiFCGI(
+                Self.parameters(path: "/fitbit", query: [], extra: [("OAUTH_FORWARD_TARGET", bytes("sandbox-eu"))]))
+            #expect(notAllowed.stdoutText.hasPrefix("Status: 404 Not Found\r\n"))
+
+            let allowed = try server.cgiFCGI(
+                Self.parameters(path: "/fitbit", query: [], extra: [("OAUTH_FORWARD_PROVIDERS", bytes("fitbit"))]))
+            #expect(allowed.stdout == Daemon.redirect(to: bytes("https://api.us.junction.com/v2/link/connect/fitbit")))
+
+            let broken = try server.cgiFCGI(
+                Self.parameters(query: [], extra: [("OAUTH_FORWARD_TARGET", bytes("prod"))]))
+            #expect(broken.stdoutText.hasPrefix("Status: 500 Internal Server Error\r\n"))
+            try server.waitForLog(containing: "OAUTH_FORWARD_TARGET is not a known preset")
+        }
+
+        @Test func unsetTargetEverywhereAnswers500() throws {
+            let server = try SpawnedFastCGI(environment: [])
+            let finished = try server.cgiFCGI(Self.parameters(query: bytes("code=1")))
+            #expect(finished.stdoutText.hasPrefix("Status: 500 Internal Server Error\r\n"))
+            try server.waitForLog(containing: "OAUTH_FORWARD_TARGET is not set")
+        }
+
+        /// The log line goes to the process's stderr. The request's FCGI_STDERR stays empty: nginx would file it with
+        /// the request line, query and all.
+        @Test func logLineGoesToTheProcessStderrWithoutTheQuery() throws {
+            let server = try SpawnedFastCGI()
+            let finished = try server.cgiFCGI(Self.parameters(query: bytes("code=SECRETCODE&state=SECRETSTATE")))
+            #expect(finished.stderr.isEmpty)
+            let expected =
+                "app=oauth-forward-cgi method=GET provider=oura status=307 target=production-us query_bytes=33\n"
+            let deadline = Date().addingTimeInterval(5)
+            while String(decoding: server.process.stderr, as: UTF8.self) != expected && Date() < deadline {
+                usleep(10_000)
+            }
+            #expect(String(decoding: server.process.stderr, as: UTF8.self) == expected)
+        }
+
+        @Test func postWithABodyIsForwarded() throws {
+            let server = try SpawnedFastCGI()
+            let body = bytes("code=abc&state=" + String(repeating: "s", count: 100_000))
+            let finished = try server.cgiFCGI(
+                Self.parameters(
+                    method: "POST", query: bytes("x=1"),
+                    extra: [
+                        ("CONTENT_LENGTH", bytes(String(body.count))),
+                        ("CONTENT_TYPE", bytes("application/x-www-form-urlencoded")),
+                    ]),
+                body: body)
+            #expect(finished.stdout == Daemon.redirect(to: Self.productionOura + bytes("?x=1")))
+            // The loop goes on serving after a request with a body.
+            let next = try server.cgiFCGI(Self.parameters(query: bytes("y=2")))
+            #expect(next.stdout == Daemon.redirect(to: Self.productionOura + bytes("?y=2")))
+        }
+
+        @Test(arguments: [FastCGIRecord.authorizer, FastCGIRecord.filter])
+        func roleOtherThanResponderAnswers500(role: UInt16) throws {
+            let server = try SpawnedFastCGI()
             let connection = try FastCGIConnection(unixPath: server.socketPath)
-            connection.send(FastCGIRecord.request(Self.parameters(query: bytes("n=\(index)"))))
-            #expect(connection.readAnswer().stdout == Daemon.redirect(to: Self.productionOura + bytes("?n=\(index)")))
+            connection.send(FastCGIRecord.request(role: role, Self.parameters(query: bytes("code=1"))))
+            let answer = connection.readAnswer()
+            #expect(answer.ended)
+            #expect(answer.stdoutText.hasPrefix("Status: 500 Internal Server Error\r\n"))
+            #expect(answer.stderr.isEmpty)
+            try server.waitForLog(containing: "reason=\"FastCGI role is not RESPONDER\"")
         }
-    }
 
-    @Test(arguments: [SIGTERM, SIGINT])
-    func exitsCleanlyOnSignal(signal: Int32) throws {
-        let server = try SpawnedFastCGI()
-        _ = try server.cgiFCGI(Self.parameters(query: bytes("code=1")))
-        server.process.send(signal)
-        #expect(server.process.wait(timeout: 5) == 0)
+        @Test func servesManyRequestsInTurn() throws {
+            let server = try SpawnedFastCGI()
+            for index in 0..<100 {
+                let connection = try FastCGIConnection(unixPath: server.socketPath)
+                connection.send(FastCGIRecord.request(Self.parameters(query: bytes("n=\(index)"))))
+                #expect(
+                    connection.readAnswer().stdout == Daemon.redirect(to: Self.productionOura + bytes("?n=\(index)")))
+            }
+        }
+
+        @Test(arguments: [SIGTERM, SIGINT])
+        func exitsCleanlyOnSignal(signal: Int32) throws {
+            let server = try SpawnedFastCGI()
+            _ = try server.cgiFCGI(Self.parameters(query: bytes("code=1")))
+            server.process.send(signal)
+            #expect(server.process.wait(timeout: 5) == 0)
+        }
     }
 }

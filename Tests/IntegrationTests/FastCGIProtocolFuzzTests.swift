@@ -68,7 +68,7 @@ enum FastCGIMutator {
             default:
                 stream =
                     Bool.random(using: &random)
-                    ? DaemonResilienceTests.oversizedParams : DaemonResilienceTests.getValuesOverflow
+                    ? LibFCGICrashers.oversizedParams : LibFCGICrashers.getValuesOverflow
             }
         }
         return stream
@@ -83,73 +83,76 @@ enum FastCGIMutator {
     }
 }
 
-@Suite struct FastCGIProtocolFuzzTests {
-    /// The fixed seed of the short run, so that `./scripts/test` sends the same streams every time.
-    static let defaultSeed: UInt64 = 20_261_129
+extension ServerSuites {
+    @Suite struct FastCGIProtocolFuzzTests {
+        /// The fixed seed of the short run, so that `./scripts/test` sends the same streams every time.
+        static let defaultSeed: UInt64 = 20_261_129
 
-    /// The mutator is test code that runs inside the test process: a mutation that traps would take the whole
-    /// suite down with it. Every seed of a wide range, run through the mutator alone, must come back.
-    @Test func mutatorHandlesEveryStreamItMakes() {
-        var shortest = Int.max
-        for seed in UInt64(0)..<20_000 {
-            var random = SplitMix64(state: seed)
-            let stream = FastCGIMutator.mutate(FastCGIMutator.validStream(&random), &random)
-            shortest = min(shortest, stream.count)
-        }
-        // Truncation reaches below a record header's eight bytes, the case that once trapped.
-        #expect(shortest < 8)
-    }
-
-    /// `FASTCGI_FUZZ_ITERATIONS` (default 400) mutated streams from `FASTCGI_FUZZ_SEED` (default a fixed seed;
-    /// `random` for a new one, which the test prints first so that a failing run can be repeated).
-    @Test func daemonKeepsAnsweringThroughMutatedRecordStreams() throws {
-        let environment = ProcessInfo.processInfo.environment
-        let iterations = environment["FASTCGI_FUZZ_ITERATIONS"].flatMap(Int.init) ?? 400
-        let seed: UInt64
-        switch environment["FASTCGI_FUZZ_SEED"] {
-        case nil, "": seed = Self.defaultSeed
-        case "random": seed = UInt64.random(in: 0...UInt64.max)
-        case let text?:
-            guard let value = UInt64(text) else {
-                Issue.record("FASTCGI_FUZZ_SEED must be a number or 'random', not '\(text)'")
-                return
+        /// The mutator is test code that runs inside the test process: a mutation that traps would take the whole
+        /// suite down with it. Every seed of a wide range, run through the mutator alone, must come back.
+        @Test func mutatorHandlesEveryStreamItMakes() {
+            var shortest = Int.max
+            for seed in UInt64(0)..<20_000 {
+                var random = SplitMix64(state: seed)
+                let stream = FastCGIMutator.mutate(FastCGIMutator.validStream(&random), &random)
+                shortest = min(shortest, stream.count)
             }
-            seed = value
+            // Truncation reaches below a record header's eight bytes, the case that once trapped.
+            #expect(shortest < 8)
         }
-        FileHandle.standardError.write(Data("FastCGI protocol fuzzer: seed \(seed), \(iterations) streams\n".utf8))
-        // One thread per worker: a crash then costs the attacker's connection and nothing else.
-        let daemon = try Daemon(["--workers", "3", "--threads", "1", "--idle-timeout", "1"])
-        try daemon.waitForWorkers(3)
 
-        let stop = Locked(false)
-        let answered = Locked(0)
-        let failures = Locked([String]())
-        let done = DispatchSemaphore(value: 0)
-        DispatchQueue.global().async {
-            var index = 0
-            while !stop.withLock({ $0 }) {
-                let expected = Daemon.redirect(to: Daemon.productionOura + bytes("?legit=\(index)"))
-                if let answer = try? daemon.get(query: "legit=\(index)", timeout: 10), answer.stdout == expected {
-                    answered.withLock { $0 += 1 }
-                } else {
-                    failures.withLock { $0.append("legitimate request \(index)") }
+        /// `FASTCGI_FUZZ_ITERATIONS` (default 400) mutated streams from `FASTCGI_FUZZ_SEED` (default a fixed seed;
+        /// `random` for a new one, which the test prints first so that a failing run can be repeated).
+        @Test func daemonKeepsAnsweringThroughMutatedRecordStreams() throws {
+            let environment = ProcessInfo.processInfo.environment
+            let iterations = environment["FASTCGI_FUZZ_ITERATIONS"].flatMap(Int.init) ?? 400
+            let seed: UInt64
+            switch environment["FASTCGI_FUZZ_SEED"] {
+            case nil, "": seed = Self.defaultSeed
+            case "random": seed = UInt64.random(in: 0...UInt64.max)
+            case let text?:
+                guard let value = UInt64(text) else {
+                    Issue.record("FASTCGI_FUZZ_SEED must be a number or 'random', not '\(text)'")
+                    return
                 }
-                index += 1
+                seed = value
             }
-            done.signal()
-        }
+            FileHandle.standardError.write(Data("FastCGI protocol fuzzer: seed \(seed), \(iterations) streams\n".utf8))
+            // One thread per worker: a crash then costs the attacker's connection and nothing else.
+            let daemon = try Daemon(["--workers", "3", "--threads", "1", "--idle-timeout", "1"])
+            try daemon.waitForWorkers(3)
 
-        var random = SplitMix64(state: seed)
-        for _ in 0..<iterations {
-            FastCGIMutator.send(
-                FastCGIMutator.mutate(FastCGIMutator.validStream(&random), &random), to: daemon.socketPath)
+            let stop = Locked(false)
+            let answered = Locked(0)
+            let failures = Locked([String]())
+            let done = DispatchSemaphore(value: 0)
+            DispatchQueue.global().async {
+                var index = 0
+                while !stop.withLock({ $0 }) {
+                    let expected = Daemon.redirect(to: Daemon.productionOura + bytes("?legit=\(index)"))
+                    if let answer = try? daemon.get(query: "legit=\(index)", timeout: 10), answer.stdout == expected {
+                        answered.withLock { $0 += 1 }
+                    } else {
+                        failures.withLock { $0.append("legitimate request \(index)") }
+                    }
+                    index += 1
+                }
+                done.signal()
+            }
+
+            var random = SplitMix64(state: seed)
+            for _ in 0..<iterations {
+                FastCGIMutator.send(
+                    FastCGIMutator.mutate(FastCGIMutator.validStream(&random), &random), to: daemon.socketPath)
+            }
+            stop.withLock { $0 = true }
+            #expect(done.wait(timeout: .now() + 30) == .success)
+            #expect(failures.withLock { $0 }.isEmpty, "seed \(seed): \(failures.withLock { $0 })")
+            #expect(answered.withLock { $0 } > 0)
+            try daemon.waitForWorkers(3)
+            #expect(
+                try daemon.get(query: "after=1").stdout
+                    == Daemon.redirect(to: Daemon.productionOura + bytes("?after=1")))
         }
-        stop.withLock { $0 = true }
-        #expect(done.wait(timeout: .now() + 30) == .success)
-        #expect(failures.withLock { $0 }.isEmpty, "seed \(seed): \(failures.withLock { $0 })")
-        #expect(answered.withLock { $0 } > 0)
-        try daemon.waitForWorkers(3)
-        #expect(
-            try daemon.get(query: "after=1").stdout == Daemon.redirect(to: Daemon.productionOura + bytes("?after=1")))
     }
 }

@@ -231,102 +231,106 @@ struct HostileCase: Sendable, CustomTestStringConvertible {
     ]
 }
 
-@Suite(.hostileServers)
-struct HostileHTTPTests {
-    static let junction = bytes(Callbacks.production + "oura")
+extension ServerSuites {
+    @Suite(.hostileServers)
+    struct HostileHTTPTests {
+        static let junction = bytes(Callbacks.production + "oura")
 
-    /// The status each server answers, and the guarantees whatever it is: only the expected header fields, none
-    /// carrying the attacker's text, and no `Location` but Junction's.
-    @Test(arguments: HostileServer.allCases, HostileCase.all)
-    func hostileRequest(server: HostileServer, hostile: HostileCase) throws {
-        let connection = try RawConnection(port: try HostileServers.port(of: server))
-        connection.send(hostile.request)
-        let (raw, reset) = try connection.readAnswer()
-        let response = HTTPResponse(raw: raw)
-        if hostile.statuses[server] == HostileCase.httpZeroNine {
-            #expect(raw.isEmpty, "an HTTP/0.9 answer with bytes: \(response)")
-        } else {
+        /// The status each server answers, and the guarantees whatever it is: only the expected header fields, none
+        /// carrying the attacker's text, and no `Location` but Junction's.
+        @Test(arguments: HostileServer.allCases, HostileCase.all)
+        func hostileRequest(server: HostileServer, hostile: HostileCase) throws {
+            let connection = try RawConnection(port: try HostileServers.port(of: server))
+            connection.send(hostile.request)
+            let (raw, reset) = try connection.readAnswer()
+            let response = HTTPResponse(raw: raw)
+            if hostile.statuses[server] == HostileCase.httpZeroNine {
+                #expect(raw.isEmpty, "an HTTP/0.9 answer with bytes: \(response)")
+            } else {
+                #expect(!raw.isEmpty, "no answer at all (reset: \(reset))")
+            }
+            #expect(response.status == hostile.statuses[server], "\(response)")
+            Self.expectNoInjection(response)
+            if response.status == 307 {
+                let location = Self.junction + (hostile.query.map { bytes("?") + $0 } ?? [])
+                #expect(response.values(of: "Location") == [location], "\(response)")
+            }
+        }
+
+        /// Bodies posted to the callback: the program reads and discards them, so the answer is the 307 (nginx's
+        /// default limit is exactly 1 MiB), never a hang or a reset before the answer. mod_fcgid is the exception: its
+        /// FcgidMaxRequestLen (128 KiB by default, not set in apache.conf.example) turns a larger body into a 500.
+        @Test(arguments: HostileServer.allCases, [128 << 10, 1 << 20])
+        func largePost(server: HostileServer, size: Int) throws {
+            let expected = server == .apacheFcgid && size > 128 << 10 ? 500 : 307
+            let body = [UInt8](repeating: UInt8(ascii: "a"), count: size)
+            let connection = try RawConnection(port: try HostileServers.port(of: server))
+            connection.send(HTTPClient.request("POST", bytes("/oauth_callback/oura?code=1"), body: body))
+            let (raw, reset) = try connection.readAnswer(timeout: 20)
+            let response = HTTPResponse(raw: raw)
             #expect(!raw.isEmpty, "no answer at all (reset: \(reset))")
-        }
-        #expect(response.status == hostile.statuses[server], "\(response)")
-        Self.expectNoInjection(response)
-        if response.status == 307 {
-            let location = Self.junction + (hostile.query.map { bytes("?") + $0 } ?? [])
-            #expect(response.values(of: "Location") == [location], "\(response)")
-        }
-    }
-
-    /// Bodies posted to the callback: the program reads and discards them, so the answer is the 307 (nginx's
-    /// default limit is exactly 1 MiB), never a hang or a reset before the answer. mod_fcgid is the exception: its
-    /// FcgidMaxRequestLen (128 KiB by default, not set in apache.conf.example) turns a larger body into a 500.
-    @Test(arguments: HostileServer.allCases, [128 << 10, 1 << 20])
-    func largePost(server: HostileServer, size: Int) throws {
-        let expected = server == .apacheFcgid && size > 128 << 10 ? 500 : 307
-        let body = [UInt8](repeating: UInt8(ascii: "a"), count: size)
-        let connection = try RawConnection(port: try HostileServers.port(of: server))
-        connection.send(HTTPClient.request("POST", bytes("/oauth_callback/oura?code=1"), body: body))
-        let (raw, reset) = try connection.readAnswer(timeout: 20)
-        let response = HTTPResponse(raw: raw)
-        #expect(!raw.isEmpty, "no answer at all (reset: \(reset))")
-        #expect(response.status == expected, "\(response)")
-        Self.expectNoInjection(response)
-        if response.status == 307 {
-            #expect(response.values(of: "Location") == [Self.junction + bytes("?code=1")])
-        }
-    }
-
-    /// One byte of the request line every 100 ms, for about 3 seconds: meanwhile other clients get their answers
-    /// at once, and the slow one gets its own when it finally finishes.
-    @Test(arguments: HostileServer.allCases)
-    func slowClientDoesNotBlockOthers(server: HostileServer) async throws {
-        let port = try HostileServers.port(of: server)
-        let slow = try RawConnection(port: port)
-        let request = HTTPClient.request("GET", bytes("/oauth_callback/oura?code=slow"))
-        let requestLineEnd = request.firstIndex(of: UInt8(ascii: "\r"))!
-        let sender = Task.detached {
-            for byte in request[..<min(requestLineEnd, 30)] {
-                slow.send([byte])
-                try? await Task.sleep(nanoseconds: 100_000_000)
+            #expect(response.status == expected, "\(response)")
+            Self.expectNoInjection(response)
+            if response.status == 307 {
+                #expect(response.values(of: "Location") == [Self.junction + bytes("?code=1")])
             }
         }
-        // While the slow client dribbles, normal requests come through at once. Only in its first 1.2 s: a request
-        // blocked behind it would wait for its end, 3 s in, so the bound of 1.5 s tells the two apart with room for
-        // a loaded machine.
-        for index in 0..<3 {
-            let started = Date()
-            let response = try HTTPClient.exchange(
-                HTTPClient.request("GET", bytes("/oauth_callback/oura?code=fast\(index)")), port: port, timeout: 5)
-            #expect(response.status == 307, "\(response)")
-            #expect(Date().timeIntervalSince(started) < 1.5, "a normal request waited for the slow one")
-            try await Task.sleep(nanoseconds: 400_000_000)
-        }
-        await sender.value
-        slow.send(Array(request[min(requestLineEnd, 30)...]))
-        let (raw, _) = try slow.readAnswer()
-        let response = HTTPResponse(raw: raw)
-        #expect(response.status == 307, "the slow client's own answer: \(response)")
-        #expect(response.values(of: "Location") == [Self.junction + bytes("?code=slow")])
-    }
 
-    /// No header a server or the program does not send itself, no header holding the attacker's text, and the
-    /// attacker's text in `Location` only inside the forwarded query.
-    static func expectNoInjection(_ response: HTTPResponse, sourceLocation: SourceLocation = #_sourceLocation) {
-        let unexpected = response.headerNames.filter { !Callbacks.expectedHeaderNames.contains($0) }
-        #expect(
-            unexpected.isEmpty, "unexpected header fields \(unexpected)\n\(response)", sourceLocation: sourceLocation)
-        for header in response.headers {
-            var text = (header.name + ": " + String(decoding: header.value, as: UTF8.self)).lowercased()
-            if header.name.lowercased() == "location" {
-                text = String(text.prefix { $0 != "?" })
+        /// One byte of the request line every 100 ms, for about 3 seconds: meanwhile other clients get their answers
+        /// at once, and the slow one gets its own when it finally finishes.
+        @Test(arguments: HostileServer.allCases)
+        func slowClientDoesNotBlockOthers(server: HostileServer) async throws {
+            let port = try HostileServers.port(of: server)
+            let slow = try RawConnection(port: port)
+            let request = HTTPClient.request("GET", bytes("/oauth_callback/oura?code=slow"))
+            let requestLineEnd = request.firstIndex(of: UInt8(ascii: "\r"))!
+            let sender = Task.detached {
+                for byte in request[..<min(requestLineEnd, 30)] {
+                    slow.send([byte])
+                    try? await Task.sleep(nanoseconds: 100_000_000)
+                }
             }
-            for marker in HostileCase.attackerMarkers {
-                #expect(!text.contains(marker), "a header with attacker text: \(text)", sourceLocation: sourceLocation)
+            // While the slow client dribbles, normal requests come through at once. Only in its first 1.2 s: a request
+            // blocked behind it would wait for its end, 3 s in, so the bound of 1.5 s tells the two apart with room for
+            // a loaded machine.
+            for index in 0..<3 {
+                let started = Date()
+                let response = try HTTPClient.exchange(
+                    HTTPClient.request("GET", bytes("/oauth_callback/oura?code=fast\(index)")), port: port, timeout: 5)
+                #expect(response.status == 307, "\(response)")
+                #expect(Date().timeIntervalSince(started) < 1.5, "a normal request waited for the slow one")
+                try await Task.sleep(nanoseconds: 400_000_000)
             }
+            await sender.value
+            slow.send(Array(request[min(requestLineEnd, 30)...]))
+            let (raw, _) = try slow.readAnswer()
+            let response = HTTPResponse(raw: raw)
+            #expect(response.status == 307, "the slow client's own answer: \(response)")
+            #expect(response.values(of: "Location") == [Self.junction + bytes("?code=slow")])
         }
-        for location in response.values(of: "Location") {
+
+        /// No header a server or the program does not send itself, no header holding the attacker's text, and the
+        /// attacker's text in `Location` only inside the forwarded query.
+        static func expectNoInjection(_ response: HTTPResponse, sourceLocation: SourceLocation = #_sourceLocation) {
+            let unexpected = response.headerNames.filter { !Callbacks.expectedHeaderNames.contains($0) }
             #expect(
-                location.starts(with: junction), "Location to \(String(decoding: location, as: UTF8.self))",
+                unexpected.isEmpty, "unexpected header fields \(unexpected)\n\(response)",
                 sourceLocation: sourceLocation)
+            for header in response.headers {
+                var text = (header.name + ": " + String(decoding: header.value, as: UTF8.self)).lowercased()
+                if header.name.lowercased() == "location" {
+                    text = String(text.prefix { $0 != "?" })
+                }
+                for marker in HostileCase.attackerMarkers {
+                    #expect(
+                        !text.contains(marker), "a header with attacker text: \(text)", sourceLocation: sourceLocation)
+                }
+            }
+            for location in response.values(of: "Location") {
+                #expect(
+                    location.starts(with: junction), "Location to \(String(decoding: location, as: UTF8.self))",
+                    sourceLocation: sourceLocation)
+            }
         }
     }
 }

@@ -48,70 +48,72 @@ final class NginxSetup {
     }
 }
 
-@Suite struct NginxTests {
-    @Test func trickyQueriesAnswerTheExactRedirect() throws {
-        let setup = try NginxSetup()
-        try Callbacks.expectExactRedirects(port: setup.port)
-    }
-
-    /// fastcgi_buffer_size and large_client_header_buffers in the example: with nginx's defaults, the 8 KB request
-    /// line answers 414 and the 8 KB Location header 502.
-    @Test func eightKilobyteQueryPasses() throws {
-        let setup = try NginxSetup()
-        let query = bytes("code=c0de&state=") + [UInt8](repeating: UInt8(ascii: "s"), count: 8000)
-        let response = try HTTPClient.exchange(
-            HTTPClient.request("GET", bytes("/oauth_callback/oura?") + query), port: setup.port)
-        Callbacks.expectRedirect(response, to: bytes(Callbacks.production + "oura?") + query, "an 8 KB query")
-    }
-
-    @Test func badPathsAreRefused() throws {
-        let setup = try NginxSetup()
-        try Callbacks.expectRefusals(port: setup.port)
-        // nginx refuses an encoded NUL itself, before the program sees anything.
-        let nul = try HTTPClient.exchange(
-            HTTPClient.request("GET", bytes("/oauth_callback/oura%00?c=1")), port: setup.port)
-        #expect(nul.status == 400)
-        Callbacks.expectRefusal(nul, "encoded NUL")
-    }
-
-    /// The example's own 404 for the bare prefix: without it nginx answers 301 to the prefix with a slash.
-    @Test func barePrefixIsNotRedirected() throws {
-        let setup = try NginxSetup()
-        for target in ["/oauth_callback?code=1", "/sandbox/oauth_callback?code=1"] {
-            let response = try HTTPClient.exchange(HTTPClient.request("GET", bytes(target)), port: setup.port)
-            #expect(response.status == 404, "\(target)\n\(response)")
+extension ServerSuites {
+    @Suite struct NginxTests {
+        @Test func trickyQueriesAnswerTheExactRedirect() throws {
+            let setup = try NginxSetup()
+            try Callbacks.expectExactRedirects(port: setup.port)
         }
-    }
 
-    /// The example's log format writes the path, never the query, and the program logs only the query's length.
-    @Test func queryStaysOutOfTheLogs() throws {
-        let setup = try NginxSetup()
-        let response = try HTTPClient.exchange(HTTPClient.request("GET", Callbacks.secretTarget), port: setup.port)
-        #expect(response.status == 307)
-        // Refused by nginx itself, outside the locations: these must use the example's log too.
-        let bare = try HTTPClient.exchange(
-            HTTPClient.request("GET", bytes("/oauth_callback?code=SECRETCODE")), port: setup.port)
-        #expect(bare.status == 404)
-
-        let accessLog = setup.directory + "/logs/oauth-forward-cgi.access.log"
-        #expect(Callbacks.waitForFile(accessLog, toContain: "\"GET /oauth_callback HTTP/1.1\" 404"))
-        #expect(setup.log("oauth-forward-cgi.access.log").contains("\"GET /oauth_callback/oura HTTP/1.1\" 307"))
-        // The program writes its line after the answer has gone: give it a moment.
-        let line = "method=GET provider=oura status=307 target=production-us query_bytes=33"
-        let deadline = Date().addingTimeInterval(5)
-        while !setup.program.log.contains(line) && Date() < deadline { usleep(10_000) }
-        #expect(setup.program.log.contains(line))
-        let files = try FileManager.default.contentsOfDirectory(atPath: setup.directory + "/logs")
-        #expect(files.contains("oauth-forward-cgi.error.log"))
-        for file in files {
-            #expect(!setup.log(file).contains("SECRET"), "\(file) holds the query:\n\(setup.log(file))")
+        /// fastcgi_buffer_size and large_client_header_buffers in the example: with nginx's defaults, the 8 KB request
+        /// line answers 414 and the 8 KB Location header 502.
+        @Test func eightKilobyteQueryPasses() throws {
+            let setup = try NginxSetup()
+            let query = bytes("code=c0de&state=") + [UInt8](repeating: UInt8(ascii: "s"), count: 8000)
+            let response = try HTTPClient.exchange(
+                HTTPClient.request("GET", bytes("/oauth_callback/oura?") + query), port: setup.port)
+            Callbacks.expectRedirect(response, to: bytes(Callbacks.production + "oura?") + query, "an 8 KB query")
         }
-        #expect(!setup.program.log.contains("SECRET"))
-    }
 
-    /// One nginx, two locations, two targets: fastcgi_param OAUTH_FORWARD_TARGET per location.
-    @Test func eachPathReachesItsOwnTarget() throws {
-        let setup = try NginxSetup()
-        try Callbacks.expectPerRequestTargets(port: setup.port)
+        @Test func badPathsAreRefused() throws {
+            let setup = try NginxSetup()
+            try Callbacks.expectRefusals(port: setup.port)
+            // nginx refuses an encoded NUL itself, before the program sees anything.
+            let nul = try HTTPClient.exchange(
+                HTTPClient.request("GET", bytes("/oauth_callback/oura%00?c=1")), port: setup.port)
+            #expect(nul.status == 400)
+            Callbacks.expectRefusal(nul, "encoded NUL")
+        }
+
+        /// The example's own 404 for the bare prefix: without it nginx answers 301 to the prefix with a slash.
+        @Test func barePrefixIsNotRedirected() throws {
+            let setup = try NginxSetup()
+            for target in ["/oauth_callback?code=1", "/sandbox/oauth_callback?code=1"] {
+                let response = try HTTPClient.exchange(HTTPClient.request("GET", bytes(target)), port: setup.port)
+                #expect(response.status == 404, "\(target)\n\(response)")
+            }
+        }
+
+        /// The example's log format writes the path, never the query, and the program logs only the query's length.
+        @Test func queryStaysOutOfTheLogs() throws {
+            let setup = try NginxSetup()
+            let response = try HTTPClient.exchange(HTTPClient.request("GET", Callbacks.secretTarget), port: setup.port)
+            #expect(response.status == 307)
+            // Refused by nginx itself, outside the locations: these must use the example's log too.
+            let bare = try HTTPClient.exchange(
+                HTTPClient.request("GET", bytes("/oauth_callback?code=SECRETCODE")), port: setup.port)
+            #expect(bare.status == 404)
+
+            let accessLog = setup.directory + "/logs/oauth-forward-cgi.access.log"
+            #expect(Callbacks.waitForFile(accessLog, toContain: "\"GET /oauth_callback HTTP/1.1\" 404"))
+            #expect(setup.log("oauth-forward-cgi.access.log").contains("\"GET /oauth_callback/oura HTTP/1.1\" 307"))
+            // The program writes its line after the answer has gone: give it a moment.
+            let line = "method=GET provider=oura status=307 target=production-us query_bytes=33"
+            let deadline = Date().addingTimeInterval(5)
+            while !setup.program.log.contains(line) && Date() < deadline { usleep(10_000) }
+            #expect(setup.program.log.contains(line))
+            let files = try FileManager.default.contentsOfDirectory(atPath: setup.directory + "/logs")
+            #expect(files.contains("oauth-forward-cgi.error.log"))
+            for file in files {
+                #expect(!setup.log(file).contains("SECRET"), "\(file) holds the query:\n\(setup.log(file))")
+            }
+            #expect(!setup.program.log.contains("SECRET"))
+        }
+
+        /// One nginx, two locations, two targets: fastcgi_param OAUTH_FORWARD_TARGET per location.
+        @Test func eachPathReachesItsOwnTarget() throws {
+            let setup = try NginxSetup()
+            try Callbacks.expectPerRequestTargets(port: setup.port)
+        }
     }
 }

@@ -56,84 +56,73 @@ final class KeepAliveHTTPClient {
     }
 }
 
-/// Many requests through nginx to the daemon: every answer a 307, worker memory flat, no descriptor kept.
-/// `SOAK_REQUESTS` sets the count (default 20,000; scripts/test-long runs 1,000,000).
-@Suite struct SoakTests {
-    static func residentKilobytes(_ pid: pid_t) -> Int {
-        let status = (try? String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8)) ?? ""
-        let line = status.split(separator: "\n").first { $0.hasPrefix("VmRSS:") } ?? ""
-        return Int(line.split(separator: " ").dropFirst().first ?? "") ?? 0
-    }
-
-    /// What each open descriptor of `pid` points at, for a failure message.
-    static func descriptors(_ pid: pid_t) -> [String] {
-        let entries = (try? FileManager.default.contentsOfDirectory(atPath: "/proc/\(pid)/fd")) ?? []
-        return entries.sorted().map { entry in
-            "\(entry)="
-                + ((try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/\(pid)/fd/\(entry)")) ?? "?")
+extension ServerSuites {
+    /// Many requests through nginx to the daemon: every answer a 307, worker memory flat, no descriptor kept.
+    /// `SOAK_REQUESTS` sets the count (default 20,000; scripts/test-long runs 1,000,000).
+    @Suite struct SoakTests {
+        static func residentKilobytes(_ pid: pid_t) -> Int {
+            let status = (try? String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8)) ?? ""
+            let line = status.split(separator: "\n").first { $0.hasPrefix("VmRSS:") } ?? ""
+            return Int(line.split(separator: " ").dropFirst().first ?? "") ?? 0
         }
-    }
 
-    /// Open sockets: the listener and the connections. Pipes and epoll sets are left out, since each thread makes
-    /// its own as it starts, which a slow start (a sanitizer build) can put after the first count.
-    static func socketCount(_ pid: pid_t) -> Int {
-        descriptors(pid).filter { $0.contains("=socket:") }.count
-    }
+        @Test func manyRequestsLeaveNoTrace() throws {
+            let total = ProcessInfo.processInfo.environment["SOAK_REQUESTS"].flatMap(Int.init) ?? 20_000
+            let setup = try NginxSetup(nginxWorkers: 2, daemon: ["serve", "--workers", "2", "--threads", "8"])
+            var workers = Daemon.children(of: setup.program.server.process.pid)
+            let started = Date()
+            while workers.count != 2 && Date().timeIntervalSince(started) < 10 {
+                usleep(20_000)
+                workers = Daemon.children(of: setup.program.server.process.pid)
+            }
+            try #require(workers.count == 2, "daemon workers: \(workers)")
+            let socketsAtStart = workers.map(Daemon.socketCount)
 
-    @Test func manyRequestsLeaveNoTrace() throws {
-        let total = ProcessInfo.processInfo.environment["SOAK_REQUESTS"].flatMap(Int.init) ?? 20_000
-        let setup = try NginxSetup(nginxWorkers: 2, daemon: ["serve", "--workers", "2", "--threads", "8"])
-        var workers = Daemon.children(of: setup.program.server.process.pid)
-        let started = Date()
-        while workers.count != 2 && Date().timeIntervalSince(started) < 10 {
-            usleep(20_000)
-            workers = Daemon.children(of: setup.program.server.process.pid)
-        }
-        try #require(workers.count == 2, "daemon workers: \(workers)")
-        let socketsAtStart = workers.map(Self.socketCount)
-
-        let port = setup.port
-        let clients = 4
-        func run(_ count: Int, tag: String) -> [String] {
-            let failures = Locked([String]())
-            DispatchQueue.concurrentPerform(iterations: clients) { client in
-                guard let connection = try? KeepAliveHTTPClient(port: port) else {
-                    failures.withLock { $0.append("client \(client) could not connect") }
-                    return
-                }
-                for index in stride(from: client, to: count, by: clients) {
-                    let query = "code=\(tag)\(index)&state=s%2B\(index)"
-                    let answer = connection.get("/oauth_callback/oura?" + query)
-                    if answer?.status != 307 || answer?.location != Callbacks.production + "oura?" + query {
-                        failures.withLock { $0.append("\(query): \(String(describing: answer))") }
-                        if failures.withLock({ $0.count }) > 10 { return }
+            let port = setup.port
+            let clients = 4
+            func run(_ count: Int, tag: String) -> [String] {
+                let failures = Locked([String]())
+                DispatchQueue.concurrentPerform(iterations: clients) { client in
+                    guard let connection = try? KeepAliveHTTPClient(port: port) else {
+                        failures.withLock { $0.append("client \(client) could not connect") }
+                        return
+                    }
+                    for index in stride(from: client, to: count, by: clients) {
+                        let query = "code=\(tag)\(index)&state=s%2B\(index)"
+                        let answer = connection.get("/oauth_callback/oura?" + query)
+                        if answer?.status != 307 || answer?.location != Callbacks.production + "oura?" + query {
+                            failures.withLock { $0.append("\(query): \(String(describing: answer))") }
+                            if failures.withLock({ $0.count }) > 10 { return }
+                        }
                     }
                 }
+                return failures.withLock { $0 }
             }
-            return failures.withLock { $0 }
-        }
 
-        let warmUp = min(2_000, total)
-        #expect(run(warmUp, tag: "w").isEmpty)
-        let residentAfterWarmUp = workers.map(Self.residentKilobytes)
-        let failures = run(total, tag: "s")
-        #expect(failures.isEmpty, "\(failures.prefix(5))")
-        let residentAfter = workers.map(Self.residentKilobytes)
-        // A sanitizer's allocator keeps what is freed and its shadow memory grows with use; under one, RSS measures
-        // the sanitizer, not the program, and only the other guarantees are checked.
-        if !underSanitizer {
-            for (before, after) in zip(residentAfterWarmUp, residentAfter) {
-                #expect(
-                    after - before < 1024, "worker RSS grew from \(before) KiB to \(after) KiB over \(total) requests")
+            let warmUp = min(2_000, total)
+            #expect(run(warmUp, tag: "w").isEmpty)
+            let residentAfterWarmUp = workers.map(Self.residentKilobytes)
+            let failures = run(total, tag: "s")
+            #expect(failures.isEmpty, "\(failures.prefix(5))")
+            let residentAfter = workers.map(Self.residentKilobytes)
+            // A sanitizer's allocator keeps what is freed and its shadow memory grows with use; under one, RSS measures
+            // the sanitizer, not the program, and only the other guarantees are checked.
+            if !underSanitizer {
+                for (before, after) in zip(residentAfterWarmUp, residentAfter) {
+                    #expect(
+                        after - before < 1024,
+                        "worker RSS grew from \(before) KiB to \(after) KiB over \(total) requests")
+                }
             }
-        }
 
-        // With nginx gone its kept connections close, and each worker is back to the sockets it started with.
-        setup.nginx.stop()
-        let deadline = Date().addingTimeInterval(20)
-        while workers.map(Self.socketCount) != socketsAtStart && Date() < deadline { usleep(50_000) }
-        #expect(workers.map(Self.socketCount) == socketsAtStart, "\(workers.map(Self.descriptors))")
-        print(
-            "soak: \(total) requests, worker RSS \(residentAfterWarmUp) KiB after warm-up, \(residentAfter) KiB after")
+            // With nginx gone its kept connections close, and each worker is back to the sockets it started with.
+            setup.nginx.stop()
+            let deadline = Date().addingTimeInterval(20)
+            while workers.map(Daemon.socketCount) != socketsAtStart && Date() < deadline { usleep(50_000) }
+            #expect(workers.map(Daemon.socketCount) == socketsAtStart, "\(workers.map(Daemon.descriptors))")
+            print(
+                "soak: \(total) requests, worker RSS \(residentAfterWarmUp) KiB after warm-up, \(residentAfter) KiB after"
+            )
+        }
     }
 }

@@ -5,79 +5,84 @@ import Testing
 import Glibc
 #endif
 
-/// The shipped systemd units and environment file, checked by systemd's own tools and run as the units run it.
-@Suite struct SystemdUnitTests {
-    static let repository = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-        .deletingLastPathComponent().path
+extension ServerSuites {
+    /// The shipped systemd units and environment file, checked by systemd's own tools and run as the units run it.
+    @Suite struct SystemdUnitTests {
+        static let repository = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent().path
 
-    /// The units as shipped, with only the binary's path pointed at the build.
-    static func renderedUnits() throws -> String {
-        let directory = try makeScratchDirectory("units")
-        for name in ["oauth-forward-cgi.service", "oauth-forward-cgi.socket"] {
-            let text = try String(contentsOfFile: "\(repository)/systemd/\(name)", encoding: .utf8)
-            if name.hasSuffix(".service") {
-                try #require(text.contains("ExecStart=/usr/bin/oauth-forward-cgi serve"))
+        /// The units as shipped, with only the binary's path pointed at the build.
+        static func renderedUnits() throws -> String {
+            let directory = try makeScratchDirectory("units")
+            for name in ["oauth-forward-cgi.service", "oauth-forward-cgi.socket"] {
+                let text = try String(contentsOfFile: "\(repository)/systemd/\(name)", encoding: .utf8)
+                if name.hasSuffix(".service") {
+                    try #require(text.contains("ExecStart=/usr/bin/oauth-forward-cgi serve"))
+                }
+                try text.replacingOccurrences(of: "/usr/bin/oauth-forward-cgi", with: Binary.path)
+                    .write(toFile: "\(directory)/\(name)", atomically: true, encoding: .utf8)
             }
-            try text.replacingOccurrences(of: "/usr/bin/oauth-forward-cgi", with: Binary.path)
-                .write(toFile: "\(directory)/\(name)", atomically: true, encoding: .utf8)
+            return directory
         }
-        return directory
-    }
 
-    @Test func unitsPassSystemdAnalyzeVerify() throws {
-        try requireTool("/usr/bin/systemd-analyze", package: "systemd")
-        let directory = try Self.renderedUnits()
-        let verified = try ChildProcess.run(
-            "/usr/bin/systemd-analyze",
-            ["verify", "\(directory)/oauth-forward-cgi.socket", "\(directory)/oauth-forward-cgi.service"],
-            environment: [("PATH", bytes("/usr/bin:/bin"))], timeout: 60)
-        #expect(verified.status == 0, "\(verified.stderrText)")
-        #expect(verified.stderrText.isEmpty, "\(verified.stderrText)")
-    }
-
-    /// systemd's own exposure score for the service: hardened means "OK" (below 2.0 on its 0 to 10 scale).
-    @Test func serviceIsHardened() throws {
-        try requireTool("/usr/bin/systemd-analyze", package: "systemd")
-        let directory = try Self.renderedUnits()
-        let security = try ChildProcess.run(
-            "/usr/bin/systemd-analyze", ["security", "--offline=yes", "\(directory)/oauth-forward-cgi.service"],
-            environment: [("PATH", bytes("/usr/bin:/bin"))], timeout: 60)
-        let line = try #require(
-            security.stdoutText.split(separator: "\n").first { $0.contains("Overall exposure level") })
-        // "→ Overall exposure level for oauth-forward-cgi.service: 1.4 OK :-)"
-        let afterName = try #require(line.range(of: ".service: ")).upperBound
-        let score = try #require(Double(line[afterName...].split(separator: " ").first ?? ""))
-        #expect(score < 2.0, "\(line)")
-        let unit = try String(contentsOfFile: "\(Self.repository)/systemd/oauth-forward-cgi.service", encoding: .utf8)
-        for setting in [
-            "DynamicUser=yes", "NoNewPrivileges=yes", "ProtectSystem=strict", "PrivateTmp=yes",
-            "RestrictAddressFamilies=AF_UNIX AF_INET AF_INET6",
-        ] {
-            #expect(unit.contains(setting))
+        @Test func unitsPassSystemdAnalyzeVerify() throws {
+            try requireTool("/usr/bin/systemd-analyze", package: "systemd")
+            let directory = try Self.renderedUnits()
+            let verified = try ChildProcess.run(
+                "/usr/bin/systemd-analyze",
+                ["verify", "\(directory)/oauth-forward-cgi.socket", "\(directory)/oauth-forward-cgi.service"],
+                environment: [("PATH", bytes("/usr/bin:/bin"))], timeout: 60)
+            #expect(verified.status == 0, "\(verified.stderrText)")
+            #expect(verified.stderrText.isEmpty, "\(verified.stderrText)")
         }
-    }
 
-    /// The environment file's values, passed as the service passes them, start a daemon that serves.
-    @Test func environmentFileStartsAWorkingDaemon() throws {
-        try requireTool("/usr/bin/systemd-socket-activate", package: "systemd")
-        let file = try String(contentsOfFile: "\(Self.repository)/systemd/oauth-forward-cgi.default", encoding: .utf8)
-        var values: [String: String] = [:]
-        for line in file.split(separator: "\n") where !line.hasPrefix("#") && line.contains("=") {
-            let parts = line.split(separator: "=", maxSplits: 1)
-            values[String(parts[0])] = String(parts[1])
+        /// systemd's own exposure score for the service: hardened means "OK" (below 2.0 on its 0 to 10 scale).
+        @Test func serviceIsHardened() throws {
+            try requireTool("/usr/bin/systemd-analyze", package: "systemd")
+            let directory = try Self.renderedUnits()
+            let security = try ChildProcess.run(
+                "/usr/bin/systemd-analyze", ["security", "--offline=yes", "\(directory)/oauth-forward-cgi.service"],
+                environment: [("PATH", bytes("/usr/bin:/bin"))], timeout: 60)
+            let line = try #require(
+                security.stdoutText.split(separator: "\n").first { $0.contains("Overall exposure level") })
+            // "→ Overall exposure level for oauth-forward-cgi.service: 1.4 OK :-)"
+            let afterName = try #require(line.range(of: ".service: ")).upperBound
+            let score = try #require(Double(line[afterName...].split(separator: " ").first ?? ""))
+            #expect(score < 2.0, "\(line)")
+            let unit = try String(
+                contentsOfFile: "\(Self.repository)/systemd/oauth-forward-cgi.service", encoding: .utf8)
+            for setting in [
+                "DynamicUser=yes", "NoNewPrivileges=yes", "ProtectSystem=strict", "PrivateTmp=yes",
+                "RestrictAddressFamilies=AF_UNIX AF_INET AF_INET6",
+            ] {
+                #expect(unit.contains(setting))
+            }
         }
-        let target = try #require(values["OAUTH_FORWARD_TARGET"])
-        let options = try #require(values["OAUTH_FORWARD_OPTIONS"]).split(separator: " ").map(String.init)
-        let directory = try makeScratchDirectory("envfile")
-        let path = directory + "/fcgi.sock"
-        let service = try ChildProcess(
-            "/usr/bin/systemd-socket-activate",
-            ["-l", path, "-E", "OAUTH_FORWARD_TARGET=\(target)", Binary.path, "serve"] + options,
-            environment: [("PATH", bytes("/usr/bin:/bin"))])
-        defer { service.stop() }
-        let answer = Daemon.firstAnswer(at: path, query: "code=1")
-        #expect(answer.stdoutText.hasPrefix("Status: 307 Temporary Redirect\r\nLocation: https://api.us.junction.com/"))
-        service.send(SIGTERM)
-        #expect(service.wait(timeout: 20) == 0)
+
+        /// The environment file's values, passed as the service passes them, start a daemon that serves.
+        @Test func environmentFileStartsAWorkingDaemon() throws {
+            try requireTool("/usr/bin/systemd-socket-activate", package: "systemd")
+            let file = try String(
+                contentsOfFile: "\(Self.repository)/systemd/oauth-forward-cgi.default", encoding: .utf8)
+            var values: [String: String] = [:]
+            for line in file.split(separator: "\n") where !line.hasPrefix("#") && line.contains("=") {
+                let parts = line.split(separator: "=", maxSplits: 1)
+                values[String(parts[0])] = String(parts[1])
+            }
+            let target = try #require(values["OAUTH_FORWARD_TARGET"])
+            let options = try #require(values["OAUTH_FORWARD_OPTIONS"]).split(separator: " ").map(String.init)
+            let directory = try makeScratchDirectory("envfile")
+            let path = directory + "/fcgi.sock"
+            let service = try ChildProcess(
+                "/usr/bin/systemd-socket-activate",
+                ["-l", path, "-E", "OAUTH_FORWARD_TARGET=\(target)", Binary.path, "serve"] + options,
+                environment: [("PATH", bytes("/usr/bin:/bin"))])
+            defer { service.stop() }
+            let answer = Daemon.firstAnswer(at: path, query: "code=1")
+            #expect(
+                answer.stdoutText.hasPrefix("Status: 307 Temporary Redirect\r\nLocation: https://api.us.junction.com/"))
+            service.send(SIGTERM)
+            #expect(service.wait(timeout: 20) == 0)
+        }
     }
 }
