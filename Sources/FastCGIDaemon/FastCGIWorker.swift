@@ -26,7 +26,7 @@ package final class FastCGIWorker: Sendable {
     private let processValues: ConfigurationValues
     private let processConfiguration: ConfigurationResult
     /// Per thread, the connection it holds and since when, for the request deadline and for shutdown.
-    private let holds: Mutex<[Hold]>
+    private let holds: Guarded<[Hold]>
     private let finishedThreads = Atomic(0)
 
     package init(listenFD: Int32, settings: WorkerSettings) {
@@ -41,7 +41,7 @@ package final class FastCGIWorker: Sendable {
         // Read once: a request's own parameters win over these, variable by variable.
         processValues = ConfigurationValues(ProcessIO.environment)
         processConfiguration = processValues.configuration()
-        holds = Mutex([Hold](repeating: Hold(), count: settings.threads))
+        holds = Guarded([Hold](repeating: Hold(), count: settings.threads))
     }
 
     package func run() -> Int32 {
