@@ -1,37 +1,3 @@
-/// The statuses this program answers with.
-public enum HTTPStatus: Int, Sendable {
-    case temporaryRedirect = 307
-    case badRequest = 400
-    case notFound = 404
-    case methodNotAllowed = 405
-    case internalServerError = 500
-
-    /// nginx sends a bare `HTTP/1.1 307` unless the CGI `Status` header carries the reason phrase.
-    public var reasonPhrase: String {
-        switch self {
-        case .temporaryRedirect: "Temporary Redirect"
-        case .badRequest: "Bad Request"
-        case .notFound: "Not Found"
-        case .methodNotAllowed: "Method Not Allowed"
-        case .internalServerError: "Internal Server Error"
-        }
-    }
-}
-
-public struct HeaderField: Equatable, Sendable {
-    public let name: String
-    public let value: [UInt8]
-
-    public init(_ name: String, _ value: [UInt8]) {
-        self.name = name
-        self.value = value
-    }
-
-    public init(_ name: String, _ value: String) {
-        self.init(name, Array(value.utf8))
-    }
-}
-
 /// A CGI response: the `Status` pseudo-header, header fields and a body, as RFC 3875 section 6 frames them.
 public struct CGIResponse: Equatable, Sendable {
     public let status: HTTPStatus

@@ -1,0 +1,28 @@
+/// A configuration that cannot serve any request. The message names the variable, what is wrong with it and the
+/// values it takes; it never repeats the value, so a log line holds nothing the operator did not write.
+public enum ConfigurationError: Error, Equatable, Sendable {
+    case target(TargetError)
+    case providers(AllowlistError)
+    case environments(EnvironmentsError)
+    case fallback(TargetError)
+
+    public var message: String {
+        switch self {
+        case .target(let error):
+            "\(ForwardTarget.variable) \(error.problem); valid values: \(JunctionEnvironment.presetList), auto, "
+                + "or an https:// URL template such as https://example.com/callback/{provider}"
+        case .providers(let error):
+            "\(ProviderAllowlist.variable) \(error.problem); expected comma-separated provider names "
+                + "of \(ProviderSlug.rule), such as oura,fitbit"
+        case .environments(.unset):
+            "\(Configuration.environmentsVariable) is required when \(ForwardTarget.variable)=auto; give the "
+                + "environments to forward to, comma-separated, from \(JunctionEnvironment.presetList)"
+        case .environments(.invalidEntry(let position)):
+            "\(Configuration.environmentsVariable) has an entry at position \(position) that is not one of "
+                + JunctionEnvironment.presetList
+        case .fallback(let error):
+            "\(Configuration.fallbackVariable) \(error.problem); give the https:// URL of your own callback "
+                + "endpoint, such as https://example.com/oauth/callback"
+        }
+    }
+}
