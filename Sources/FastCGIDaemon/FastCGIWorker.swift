@@ -28,6 +28,9 @@ package final class FastCGIWorker: Sendable {
     /// Per thread, the connection it holds and since when, for the request deadline and for shutdown.
     private let holds: Guarded<[Hold]>
     private let finishedThreads = Atomic(0)
+    private let pollingThreads = Atomic(0)
+    /// Set once the supervisor has been told the worker is ready; threads accept nothing before it.
+    private let released = Atomic(false)
 
     package init(listenFD: Int32, settings: WorkerSettings) {
         self.listenFD = listenFD
@@ -65,6 +68,7 @@ package final class FastCGIWorker: Sendable {
             Log.event("fatal", [("reason", "no thread could be started")])
             return 1
         }
+        signalReady(threads: started)
 
         // A quarter of the request timeout between looks, at most 250 ms: a request is cut at most that late.
         let tick = max(10, min(250, settings.requestTimeout.milliseconds / 4))
@@ -93,6 +97,22 @@ package final class FastCGIWorker: Sendable {
         return 0
     }
 
+    /// Tells the supervisor, through `settings.readyFD`, that this worker serves, once every thread has its poller
+    /// on the socket (or has given up), within a second; then lets the threads accept.
+    private func signalReady(threads: Int) {
+        defer { released.store(true, ordering: .releasing) }
+        guard let readyFD = settings.readyFD else { return }
+        let deadline = ContinuousClock.now + .seconds(1)
+        while pollingThreads.load(ordering: .acquiring) + finishedThreads.load(ordering: .acquiring) < threads,
+            ContinuousClock.now < deadline
+        {
+            usleep(1000)
+        }
+        var byte: UInt8 = 1
+        _ = write(readyFD, &byte, 1)
+        close(readyFD)
+    }
+
     /// Shuts down each connection whose thread has waited for, read or answered its current request for longer
     /// than the request timeout. The thread's blocked read or write then fails, libfcgi closes the connection,
     /// and the thread goes back to accepting.
@@ -118,6 +138,10 @@ package final class FastCGIWorker: Sendable {
             Log.event("thread_error", [("reason", "epoll setup failed"), ("errno", "\(errno)")])
             return
         }
+        pollingThreads.add(1, ordering: .releasing)
+        // Nothing is accepted until the worker has said it is ready: a crafted record must not kill a worker that
+        // has not said so yet, which the supervisor would take for a worker that cannot start.
+        while !released.load(ordering: .acquiring) && !Shutdown.isRequested { usleep(500) }
         var cache = ConfigurationCache()
         var request = FCGX_Request()
         FCGX_InitRequest(&request, -1, 0)

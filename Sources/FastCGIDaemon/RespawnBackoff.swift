@@ -1,8 +1,9 @@
 /// How long the supervisor waits before replacing a worker that died.
 ///
-/// A worker that ran a while and died (a crafted record that aborts libfcgi, say) is replaced at once: the others
-/// keep serving, and capacity comes back quickly. Workers that die young, again and again (a broken setup), are
-/// replaced ever more slowly, up to a ceiling, so a crash loop does not spin the machine.
+/// A worker that got ready to serve and then died (a crafted record that aborts libfcgi, say) is replaced at once,
+/// however soon: the others keep serving, and capacity comes back quickly. Workers that die before they are ready,
+/// young, again and again (a broken setup), are replaced ever more slowly, up to a ceiling, so a crash loop does
+/// not spin the machine.
 package struct RespawnBackoff: Sendable {
     package let youngLifetime: Duration
     package let firstDelay: Duration
@@ -19,9 +20,10 @@ package struct RespawnBackoff: Sendable {
         self.maximumDelay = maximumDelay
     }
 
-    /// Records a death after `lifetime` and returns the wait before the replacement starts.
-    package mutating func delay(afterWorkerLived lifetime: Duration) -> Duration {
-        guard lifetime < youngLifetime else {
+    /// Records a death after `lifetime` and returns the wait before the replacement starts. An attacker can kill a
+    /// ready worker at will; only a worker that never got ready says the setup is broken.
+    package mutating func delay(afterWorkerLived lifetime: Duration, wasReady: Bool = false) -> Duration {
+        guard !wasReady, lifetime < youngLifetime else {
             streak = 0
             return .zero
         }

@@ -31,6 +31,16 @@ package struct Supervisor {
     private struct Running {
         let pid: pid_t
         let started: ContinuousClock.Instant
+        /// The read end of the pipe the worker writes a byte to once it serves.
+        let readyFD: Int32
+
+        /// Whether the worker said it was ready before it died. Closes the pipe.
+        func wasReady() -> Bool {
+            var byte: UInt8 = 0
+            let ready = read(readyFD, &byte, 1) == 1
+            close(readyFD)
+            return ready
+        }
     }
 
     package func run() -> Int32 {
@@ -63,14 +73,15 @@ package struct Supervisor {
             }
             if pid > 0, let index = running.firstIndex(where: { $0.pid == pid }) {
                 let lifetime = ContinuousClock.now - running[index].started
-                running.remove(at: index)
-                var delay = backoff.delay(afterWorkerLived: lifetime)
+                let wasReady = running.remove(at: index).wasReady()
+                var delay = backoff.delay(afterWorkerLived: lifetime, wasReady: wasReady)
                 // The back-off never leaves the socket without a worker: with none running, a hostile peer that
                 // crashes each new worker at once would otherwise keep the service down for the whole delay.
                 if running.isEmpty { delay = min(delay, Self.delayWithNoWorkerLeft) }
                 Log.event(
                     "worker_exit",
-                    [("worker", "\(pid)")] + Self.describe(status) + [("respawn_in_ms", "\(delay.milliseconds)")])
+                    [("worker", "\(pid)")] + Self.describe(status)
+                        + [("ready", wasReady ? "yes" : "no"), ("respawn_in_ms", "\(delay.milliseconds)")])
                 if delay > .zero { Shutdown.sleep(milliseconds: delay.milliseconds) }
             }
             while !Shutdown.isRequested && running.count < workers {
@@ -113,6 +124,16 @@ package struct Supervisor {
         if listener.fd != 0 {
             posix_spawn_file_actions_adddup2(&actions, listener.fd, 0)
         }
+        // The ready pipe: close-on-exec here, its write end the worker's fd 3 (after the listener went to 0).
+        var ready: [Int32] = [-1, -1]
+        guard pipe(&ready) == 0 else {
+            Log.event("spawn_error", [("reason", "pipe: \(errorText())")])
+            return nil
+        }
+        for fd in ready { _ = fcntl(fd, F_SETFD, FD_CLOEXEC) }
+        _ = fcntl(ready[0], F_SETFL, O_NONBLOCK)
+        defer { close(ready[1]) }
+        posix_spawn_file_actions_adddup2(&actions, ready[1], 3)
         // The worker starts with a clean mask and default dispositions, whatever this process has set.
         var attributes = posix_spawnattr_t()
         posix_spawnattr_init(&attributes)
@@ -128,6 +149,7 @@ package struct Supervisor {
 
         var settings = workerSettings
         settings.supervisor = getpid()
+        settings.readyFD = 3
         let arguments = ["oauth-forward-cgi", "worker"] + settings.arguments
         // This process's environment as it is, bytes and all, less the variables the flags set, which follow.
         let overridden = environment.map { Array("\($0.0)=".utf8) }
@@ -151,10 +173,11 @@ package struct Supervisor {
         let result = posix_spawn(&pid, Self.executablePath, &actions, &attributes, argv, envp)
         guard result == 0 else {
             Log.event("spawn_error", [("reason", errorText(result))])
+            close(ready[0])
             return nil
         }
         Log.event("worker_start", [("worker", "\(pid)")])
-        return Running(pid: pid, started: .now)
+        return Running(pid: pid, started: .now, readyFD: ready[0])
     }
 
     /// This binary's own path, so workers show under its name in `ps`; /proc/self/exe if it cannot be read.

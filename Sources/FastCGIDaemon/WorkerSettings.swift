@@ -15,6 +15,9 @@ package struct WorkerSettings: Equatable, Sendable {
     package var grace: Duration
     /// A supervisor's pid: when it is gone, the worker shuts down instead of serving on as an orphan.
     package var supervisor: pid_t?
+    /// Where the worker writes one byte once it serves (libfcgi set up, every thread polling the socket), for the
+    /// supervisor's back-off.
+    package var readyFD: Int32?
 
     package static let defaultThreads = 16
     package static let defaultIdleTimeout = Duration.seconds(5)
@@ -27,13 +30,15 @@ package struct WorkerSettings: Equatable, Sendable {
 
     package init(
         threads: Int = defaultThreads, idleTimeout: Duration = defaultIdleTimeout,
-        requestTimeout: Duration = defaultRequestTimeout, grace: Duration = defaultGrace, supervisor: pid_t? = nil
+        requestTimeout: Duration = defaultRequestTimeout, grace: Duration = defaultGrace, supervisor: pid_t? = nil,
+        readyFD: Int32? = nil
     ) {
         self.threads = threads
         self.idleTimeout = idleTimeout
         self.requestTimeout = requestTimeout
         self.grace = grace
         self.supervisor = supervisor
+        self.readyFD = readyFD
     }
 
     /// Under a FastCGI spawner (spawn-fcgi, mod_fcgid): one request at a time, as they expect.
@@ -46,6 +51,7 @@ package struct WorkerSettings: Equatable, Sendable {
             "--request-timeout-ms", String(requestTimeout.milliseconds), "--grace-ms", String(grace.milliseconds),
         ]
         if let supervisor { arguments += ["--supervisor", String(supervisor)] }
+        if let readyFD { arguments += ["--ready-fd", String(readyFD)] }
         return arguments
     }
 
@@ -63,9 +69,10 @@ package struct WorkerSettings: Equatable, Sendable {
             let grace = values.removeValue(forKey: "--grace-ms")
         else { return nil }
         let supervisor = values.removeValue(forKey: "--supervisor").map { pid_t(truncatingIfNeeded: $0) }
+        let readyFD = values.removeValue(forKey: "--ready-fd").map { Int32(truncatingIfNeeded: $0) }
         guard values.isEmpty else { return nil }
         self.init(
             threads: threads, idleTimeout: .milliseconds(idle), requestTimeout: .milliseconds(request),
-            grace: .milliseconds(grace), supervisor: supervisor)
+            grace: .milliseconds(grace), supervisor: supervisor, readyFD: readyFD)
     }
 }

@@ -52,6 +52,15 @@ import Testing
         #expect(zip(delays, delays.dropFirst()).allSatisfy { $0 <= $1 })
     }
 
+    /// An attacker can kill a worker that serves as often as it likes: that is never a reason to wait.
+    @Test func aWorkerThatWasReadyIsReplacedAtOnceHoweverYoung() {
+        var backoff = RespawnBackoff()
+        for _ in 0..<10 {
+            #expect(backoff.delay(afterWorkerLived: .milliseconds(10), wasReady: true) == .zero)
+        }
+        #expect(backoff.streak == 0)
+    }
+
     @Test func aHealthyWorkerResetsTheStreak() {
         var backoff = RespawnBackoff()
         for _ in 0..<5 { _ = backoff.delay(afterWorkerLived: .milliseconds(10)) }
@@ -64,7 +73,7 @@ import Testing
 @Suite struct WorkerSettingsTests {
     /// What the supervisor writes for a worker is what the worker reads, to the millisecond.
     @Test(arguments: [
-        WorkerSettings(supervisor: 42), WorkerSettings.spawned,
+        WorkerSettings(supervisor: 42), WorkerSettings.spawned, WorkerSettings(supervisor: 9, readyFD: 3),
         WorkerSettings(
             threads: 3, idleTimeout: .milliseconds(100), requestTimeout: .milliseconds(1500), grace: .zero,
             supervisor: 7),

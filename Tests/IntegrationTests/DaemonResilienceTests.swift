@@ -42,6 +42,52 @@ extension ServerSuites {
             #expect(Set(daemon.workers) != before)
         }
 
+        /// Crash records from 0.3 s after the start, while three clients send real requests to three one-thread
+        /// workers: each crash costs only the attacker's connection, and the crashed worker, which was serving, is
+        /// replaced at once. The back-off is for workers that never get ready, not for ones an attacker killed.
+        @Test func crashingRecordsFromTheStartCostNoLegitimateRequest() throws {
+            let daemon = try Daemon(["--workers", "3", "--threads", "1"])
+            let started = Date()
+            let clients = 3
+            let perClient = 150
+            let slowest = Locked(0.0)
+            let failures = Locked([String]())
+            let done = DispatchGroup()
+            for client in 0..<clients {
+                DispatchQueue.global().async(group: done) {
+                    for index in 0..<perClient {
+                        let query = "c=\(client)-\(index)"
+                        let start = Date()
+                        let answer = try? daemon.get(query: query, timeout: 10)
+                        let took = Date().timeIntervalSince(start)
+                        slowest.withLock { $0 = max($0, took) }
+                        if answer?.stdout != Daemon.redirect(to: Daemon.productionOura + bytes("?" + query)) {
+                            failures.withLock { $0.append("\(query) after \(took) s") }
+                        }
+                    }
+                }
+            }
+            let untilAttack = 0.3 - Date().timeIntervalSince(started)
+            if untilAttack > 0 { usleep(UInt32(untilAttack * 1_000_000)) }
+            for attack in 0..<20 {
+                let connection = try FastCGIConnection(unixPath: daemon.socketPath, timeout: 5)
+                connection.send(attack % 2 == 0 ? LibFCGICrashers.oversizedParams : LibFCGICrashers.getValuesOverflow)
+                _ = connection.readAnswer()
+            }
+            // Every crashed worker was serving, so each is replaced at once: all three are back within a second,
+            // where the back-off for young deaths would have left the socket short of workers for seconds.
+            try daemon.waitForWorkers(3, timeout: 1)
+            #expect(done.wait(timeout: .now() + 120) == .success)
+            #expect(failures.withLock { $0 }.isEmpty, "\(failures.withLock { $0.prefix(5) })\n\(daemon.log)")
+            #expect(slowest.withLock { $0 } < 1, "the slowest legitimate request took \(slowest.withLock { $0 }) s")
+            // Each crashed worker had said it was ready, and none was held back by the back-off.
+            let exits = daemon.log.split(separator: "\n").filter { $0.contains("event=worker_exit") }
+            #expect(!exits.isEmpty)
+            for exit in exits {
+                #expect(exit.hasSuffix(" ready=yes respawn_in_ms=0"), "\(exit)")
+            }
+        }
+
         /// One thread, a one-second idle timeout: each kind of stalled peer holds the thread about that long, no more.
         /// The trickling peer sends its request a byte every 0.3 s, each read well inside the idle timeout; the
         /// request timeout, one and a half seconds here, bounds it.
