@@ -48,7 +48,7 @@ package final class FastCGIWorker: Sendable {
     }
 
     package func run() -> Int32 {
-        Shutdown.install()
+        Shutdown.install(worker: true)
         // libfcgi lingers up to this long on close, waiting for the peer's end of stream; keep it within the
         // idle timeout. Read by FCGX_Init.
         setenv("LIBFCGI_OS_CLOSE_POLL_TIMEOUT", String(min(2000, settings.idleTimeout.milliseconds)), 1)
@@ -80,20 +80,29 @@ package final class FastCGIWorker: Sendable {
                 Shutdown.begin()
             }
         }
-        // Threads waiting on a kept-alive connection are woken; a request already being read or answered is
-        // left to finish within the grace period, and within its deadline.
+        // Stopping: threads waiting on a kept-alive connection are woken, and their connections closed; a request
+        // already being read or answered is left to finish within the grace period, and within its deadline.
+        // Retiring (a reload): kept-alive connections are served on until the web server closes them or they idle
+        // out, since a connection closed from this side may be the one the web server is sending a request on.
+        let retiring = Shutdown.isRetiring
         let inFlight = holds.withLock { holds in
-            for hold in holds where hold.waitsOnKeptConnection && hold.fd >= 0 { shutdown(hold.fd, Int32(SHUT_RD)) }
-            return holds.filter { $0.fd >= 0 && !$0.waitsOnKeptConnection }.count
+            if !retiring {
+                for hold in holds where hold.waitsOnKeptConnection && hold.fd >= 0 { shutdown(hold.fd, Int32(SHUT_RD)) }
+            }
+            return holds.filter { $0.fd >= 0 && (retiring || !$0.waitsOnKeptConnection) }.count
         }
         // Connections still in the listen backlog are not taken any more: see "Stopping" in docs/OPERATIONS.md.
-        Log.event("worker_stopping", [("in_flight", "\(inFlight)"), ("grace_ms", "\(settings.grace.milliseconds)")])
+        Log.event(
+            retiring ? "worker_retiring" : "worker_stopping",
+            [("in_flight", "\(inFlight)"), ("grace_ms", "\(settings.grace.milliseconds)")])
         var waited = 0
         while finishedThreads.load(ordering: .acquiring) < started && waited < settings.grace.milliseconds {
             usleep(10_000)
             waited += 10
             cutOverdueRequests()
         }
+        let busy = started - finishedThreads.load(ordering: .acquiring)
+        if busy > 0 { Log.event("grace_expired", [("connections_cut", "\(busy)")]) }
         return 0
     }
 
@@ -151,7 +160,7 @@ package final class FastCGIWorker: Sendable {
         while true {
             let kept = request.ipcFd >= 0
             if kept {
-                if Shutdown.isRequested {
+                if Shutdown.isRequested && !Shutdown.isRetiring {
                     FCGX_Free(&request, 1)
                     break
                 }
@@ -172,6 +181,10 @@ package final class FastCGIWorker: Sendable {
             if FCGX_Accept_r(&request) >= 0 {
                 holds.withLock { $0[index].waitsOnKeptConnection = false }
                 serve(&request, cache: &cache)
+                // Stopping, a kept-alive connection is closed after this answer. Retiring, it is not: the web server
+                // may already have taken it for its next request before it sees the close, and it would then lose
+                // that request. It stays until the web server closes it, as nginx's keepalive_time makes it do.
+                if Shutdown.isRequested && !Shutdown.isRetiring { request.keepConnection = 0 }
                 FCGX_Finish_r(&request)
             }
             // Only now: the deadline also covers Finish, which may read what is left of the body. The duplicate

@@ -33,6 +33,16 @@ package struct Listener {
         return nil
     }
 
+    /// The socket a reload's previous program left open under the same number. `address` is what `--listen`
+    /// said, if anything: a unix socket path is still this daemon's to remove when it stops.
+    package static func handedOver(_ handover: Handover, address: ListenAddress?) -> Listener {
+        if case .unix(let path) = address {
+            return Listener(fd: handover.listenFD, ownedPath: path, description: "unix:\(path)")
+        }
+        return Listener(
+            fd: handover.listenFD, ownedPath: nil, description: address?.description ?? "socket kept from a reload")
+    }
+
     package static func isListeningSocket(_ fd: Int32) -> Bool {
         var accepting: Int32 = 0
         var length = socklen_t(MemoryLayout<Int32>.size)

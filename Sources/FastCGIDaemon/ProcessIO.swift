@@ -26,6 +26,70 @@ package enum ProcessIO {
         }
     }
 
+    /// A pipe for a signal handler to write a byte to and a loop to poll: both ends non-blocking, so a full pipe
+    /// never blocks the handler, and close-on-exec.
+    static func signalPipe() -> (read: Int32, write: Int32)? {
+        var fds: [Int32] = [-1, -1]
+        guard pipe(&fds) == 0 else { return nil }
+        for fd in fds {
+            _ = fcntl(fd, F_SETFD, FD_CLOEXEC)
+            _ = fcntl(fd, F_SETFL, O_NONBLOCK)
+        }
+        return (fds[0], fds[1])
+    }
+
+    /// Starts `path` with `arguments` (argv[0] first) and this process's environment, bytes and all, less the
+    /// variables named in `replacing`, plus `environment`.
+    static func spawn(
+        _ path: String, arguments: [[UInt8]], environment: [String], replacing: [String],
+        actions: inout posix_spawn_file_actions_t, attributes: inout posix_spawnattr_t
+    ) -> Result<pid_t, SystemCallError> {
+        var pid: pid_t = 0
+        let result = withProcessBlocks(arguments, environment, replacing) { argv, envp in
+            posix_spawn(&pid, path, &actions, &attributes, argv, envp)
+        }
+        return result == 0 ? .success(pid) : .failure(SystemCallError(code: result))
+    }
+
+    /// Replaces this process by `path`, with the environment as `spawn` makes it. Returns only on failure.
+    static func execute(
+        _ path: String, arguments: [[UInt8]], environment: [String], replacing: [String]
+    ) -> SystemCallError {
+        _ = withProcessBlocks(arguments, environment, replacing) { argv, envp in execve(path, argv, envp) }
+        return SystemCallError(code: errno)
+    }
+
+    private static func withProcessBlocks(
+        _ arguments: [[UInt8]], _ environment: [String], _ replacing: [String],
+        _ body: ([UnsafeMutablePointer<CChar>?], [UnsafeMutablePointer<CChar>?]) -> Int32
+    ) -> Int32 {
+        let replaced = replacing.map { Array("\($0)=".utf8) }
+        var inherited: [UnsafeMutablePointer<CChar>?] = []
+        var index = 0
+        while let entry = environ[index] {
+            let isReplaced = replaced.contains { prefix in
+                prefix.indices.allSatisfy { entry[$0] == CChar(bitPattern: prefix[$0]) }
+            }
+            if !isReplaced { inherited.append(entry) }
+            index += 1
+        }
+        let argv = arguments.map { bytes in bytes.withUnsafeBufferPointer { duplicate($0) } } + [nil]
+        let added = environment.map { strdup($0) }
+        defer {
+            argv.forEach { free($0) }
+            added.forEach { free($0) }
+        }
+        return body(argv, inherited + added + [nil])
+    }
+
+    /// A NUL-terminated copy of `bytes`, for `free`.
+    private static func duplicate(_ bytes: UnsafeBufferPointer<UInt8>) -> UnsafeMutablePointer<CChar>? {
+        let copy = malloc(bytes.count + 1)!.assumingMemoryBound(to: CChar.self)
+        for (offset, byte) in bytes.enumerated() { copy[offset] = CChar(bitPattern: byte) }
+        copy[bytes.count] = 0
+        return copy
+    }
+
     /// Writes all of `bytes` to `fd`, riding out partial writes and signals. Returns false when the peer is gone.
     @discardableResult
     package static func writeAll(_ bytes: [UInt8], to fd: Int32) -> Bool {

@@ -7,30 +7,37 @@ import Glibc
 /// Set by the SIGTERM/SIGINT handler or `Shutdown.begin`, read by every thread. A lock-free atomic: safe to store
 /// from a signal handler, and a plain `sig_atomic_t` read across threads is a data race (ThreadSanitizer said so).
 private let shutdownFlag = Atomic<Bool>(false)
+/// Set with `shutdownFlag` when a worker was told to retire (SIGQUIT) rather than to stop.
+private let retireFlag = Atomic<Bool>(false)
 /// The write end of a pipe the handler writes a byte to, so threads sleeping in `poll` wake at once.
 nonisolated(unsafe) private var wakeWriteFD: Int32 = -1
 
-/// Graceful shutdown on SIGTERM and SIGINT, for the supervisor and for workers alike.
+/// Graceful shutdown, for the supervisor and for workers alike.
+///
+/// - SIGTERM and SIGINT stop: a worker finishes the requests it is reading or answering, within the grace period,
+///   and closes its idle kept-alive connections at once.
+/// - SIGQUIT retires a worker, which the supervisor sends to the previous generation once a reload's new workers
+///   serve: it stops accepting, and serves each kept-alive connection one more request, closing it after the answer,
+///   or until the web server closes it; all within the grace period. Nothing the web server already counts on is
+///   cut, so a reload loses nothing.
 enum Shutdown {
     /// The read end of the wake pipe: it turns readable, and stays so, once shutdown begins.
     nonisolated(unsafe) private(set) static var wakeFD: Int32 = -1
 
     static var isRequested: Bool { shutdownFlag.load(ordering: .acquiring) }
 
-    /// Installs the handlers without SA_RESTART, so blocking calls return EINTR, and unblocks both signals, which
-    /// a parent may hand down blocked. Also ignores SIGPIPE: a vanished peer is an error to log, not a death.
-    static func install() {
-        var fds: [Int32] = [-1, -1]
-        if pipe(&fds) == 0 {
-            for fd in fds {
-                _ = fcntl(fd, F_SETFD, FD_CLOEXEC)
-                _ = fcntl(fd, F_SETFL, O_NONBLOCK)
-            }
-            wakeFD = fds[0]
-            wakeWriteFD = fds[1]
-        }
+    /// Whether shutdown began as a retirement (SIGQUIT).
+    static var isRetiring: Bool { retireFlag.load(ordering: .acquiring) }
+
+    /// Installs the handlers without SA_RESTART, so blocking calls return EINTR, and unblocks the signals, which a
+    /// parent, or a supervisor re-executing itself, may hand down blocked. Also ignores SIGPIPE: a vanished peer is
+    /// an error to log, not a death. Workers ignore SIGHUP, which is the supervisor's alone (a reload), so that a
+    /// hangup sent to the whole process group does not stop them.
+    static func install(worker: Bool) {
+        if let pipe = ProcessIO.signalPipe() { (wakeFD, wakeWriteFD) = pipe }
         var action = sigaction()
-        action.__sigaction_handler.sa_handler = { _ in
+        action.__sigaction_handler.sa_handler = { signal in
+            if signal == SIGQUIT { retireFlag.store(true, ordering: .releasing) }
             shutdownFlag.store(true, ordering: .releasing)
             if wakeWriteFD >= 0 {
                 var byte: UInt8 = 1
@@ -39,12 +46,13 @@ enum Shutdown {
         }
         sigemptyset(&action.sa_mask)
         action.sa_flags = 0
-        sigaction(SIGTERM, &action, nil)
-        sigaction(SIGINT, &action, nil)
         var unblock = sigset_t()
         sigemptyset(&unblock)
-        sigaddset(&unblock, SIGTERM)
-        sigaddset(&unblock, SIGINT)
+        for signal in worker ? [SIGTERM, SIGINT, SIGQUIT] : [SIGTERM, SIGINT] {
+            sigaction(signal, &action, nil)
+            sigaddset(&unblock, signal)
+        }
+        if worker { signal(SIGHUP, SIG_IGN) }
         pthread_sigmask(SIG_UNBLOCK, &unblock, nil)
         signal(SIGPIPE, SIG_IGN)
     }

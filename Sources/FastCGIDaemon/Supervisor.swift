@@ -5,7 +5,8 @@ import Glibc
 #endif
 
 /// The daemon's first process. It only supervises: it starts the workers, each a fresh exec of this binary
-/// serving the shared socket on fd 0, replaces any that dies, and on SIGTERM or SIGINT stops them all.
+/// serving the shared socket on fd 0, replaces any that dies, on SIGTERM or SIGINT stops them all, and on SIGHUP
+/// reloads: it re-executes the binary on disk, which takes over the socket and the running workers.
 ///
 /// Separate processes, because Debian's libfcgi 2.4.2 aborts the whole process on two crafted records
 /// (docs/LIBFCGI.md): a crash costs the connections of one worker, not the service.
@@ -15,48 +16,79 @@ package struct Supervisor {
     let workerSettings: WorkerSettings
     /// Extra environment for the workers: the process-level target and allowlist given as flags.
     let environment: [(String, String)]
+    /// This program's version, which a reload hands on to the next.
+    let version: String
+    /// The command line this process was started with, byte for byte: a reload runs it again.
+    let commandLine: [[UInt8]]
+    /// The generation before, when this process is the new program of a reload.
+    let handover: Handover?
 
     package init(
-        listener: Listener, workers: Int, workerSettings: WorkerSettings, environment: [(String, String)]
+        listener: Listener, workers: Int, workerSettings: WorkerSettings, environment: [(String, String)],
+        version: String, commandLine: [[UInt8]], handover: Handover?
     ) {
         self.listener = listener
         self.workers = workers
         self.workerSettings = workerSettings
         self.environment = environment
+        self.version = version
+        self.commandLine = commandLine
+        self.handover = handover
     }
 
     /// The most a replacement waits when no worker is left.
     static let delayWithNoWorkerLeft = Duration.milliseconds(100)
+    /// How long a reload's new workers have to say they serve before the reload is given up.
+    static let readinessTimeout = Duration.seconds(10)
 
+    /// A worker of the current generation.
     private struct Running {
         let pid: pid_t
         let started: ContinuousClock.Instant
-        /// The read end of the pipe the worker writes a byte to once it serves.
-        let readyFD: Int32
+        /// The read end of the pipe the worker writes a byte to once it serves; -1 once that byte was read.
+        var readyFD: Int32
+        var isReady = false
 
-        /// Whether the worker said it was ready before it died. Closes the pipe.
-        func wasReady() -> Bool {
+        /// Reads the ready byte if it came: true when ready, false when the worker ended without it, nil when
+        /// neither has happened yet.
+        mutating func readiness() -> Bool? {
+            guard !isReady else { return true }
             var byte: UInt8 = 0
-            let ready = read(readyFD, &byte, 1) == 1
+            let count = read(readyFD, &byte, 1)
+            if count < 0 { return nil }
             close(readyFD)
-            return ready
+            readyFD = -1
+            isReady = count == 1
+            return isReady
         }
     }
 
+    /// A worker of the generation before a reload, finishing what it holds.
+    private struct Retiring {
+        let pid: pid_t
+        let deadline: ContinuousClock.Instant
+    }
+
     package func run() -> Int32 {
-        Shutdown.install()
+        Shutdown.install(worker: false)
+        SupervisorSignals.install()
+        // Read now: once a package upgrade has replaced the file, /proc/self/exe names it "(deleted)".
+        let executable = Self.executablePath()
         var running: [Running] = []
+        var retiring: [Retiring] = []
         var backoff = RespawnBackoff()
         Log.event(
             "start",
             [
-                ("listen", listener.description), ("workers", "\(workers)"), ("threads", "\(workerSettings.threads)"),
+                ("version", version), ("listen", listener.description), ("workers", "\(workers)"),
+                ("threads", "\(workerSettings.threads)"),
                 ("idle_timeout_ms", "\(workerSettings.idleTimeout.milliseconds)"),
                 ("request_timeout_ms", "\(workerSettings.requestTimeout.milliseconds)"),
-            ])
+            ] + (handover.map { [("reload_from", $0.version)] } ?? []))
         for _ in 0..<workers {
-            if let worker = spawnWorker() { running.append(worker) }
+            if let worker = spawnWorker(executable) { running.append(worker) }
         }
+        if let handover { takeOver(from: handover, running: &running, retiring: &retiring) }
         guard !running.isEmpty else {
             Log.event("fatal", [("reason", "no worker could be started")])
             listener.removeOwnedPath()
@@ -64,16 +96,17 @@ package struct Supervisor {
         }
 
         while !Shutdown.isRequested {
-            var status: Int32 = 0
-            let pid = waitpid(-1, &status, 0)
-            if pid < 0 {
-                if errno == EINTR { continue }
-                // No children left (ECHILD): respawning below brings them back.
-                Shutdown.sleep(milliseconds: 100)
+            if SupervisorSignals.takeHangup() {
+                // Returns only when the reload cannot happen: this program serves on.
+                reload(executable, handing: running.map(\.pid) + retiring.map(\.pid))
             }
+            var status: Int32 = 0
+            let pid = waitpid(-1, &status, WNOHANG)
             if pid > 0, let index = running.firstIndex(where: { $0.pid == pid }) {
                 let lifetime = ContinuousClock.now - running[index].started
-                let wasReady = running.remove(at: index).wasReady()
+                let wasReady = running[index].readiness() == true
+                if running[index].readyFD >= 0 { close(running[index].readyFD) }
+                running.remove(at: index)
                 var delay = backoff.delay(afterWorkerLived: lifetime, wasReady: wasReady)
                 // The back-off never leaves the socket without a worker: with none running, a hostile peer that
                 // crashes each new worker at once would otherwise keep the service down for the whole delay.
@@ -83,9 +116,20 @@ package struct Supervisor {
                     [("worker", "\(pid)")] + Self.describe(status)
                         + [("ready", wasReady ? "yes" : "no"), ("respawn_in_ms", "\(delay.milliseconds)")])
                 if delay > .zero { Shutdown.sleep(milliseconds: delay.milliseconds) }
+            } else if pid > 0 {
+                retiring.removeAll { $0.pid == pid }
+                Log.event("worker_retired", [("worker", "\(pid)")] + Self.describe(status))
+                continue
+            } else {
+                let now = ContinuousClock.now
+                for worker in retiring where worker.deadline < now { kill(worker.pid, SIGKILL) }
+                if running.count >= workers {
+                    SupervisorSignals.wait(milliseconds: retiring.isEmpty ? 1000 : 100)
+                    continue
+                }
             }
             while !Shutdown.isRequested && running.count < workers {
-                guard let worker = spawnWorker() else {
+                guard let worker = spawnWorker(executable) else {
                     Shutdown.sleep(milliseconds: 1000)
                     break
                 }
@@ -93,19 +137,20 @@ package struct Supervisor {
             }
         }
 
-        Log.event("stopping", [("workers", "\(running.count)"), ("grace_ms", "\(workerSettings.grace.milliseconds)")])
-        for worker in running { kill(worker.pid, SIGTERM) }
+        let all = running.map(\.pid) + retiring.map(\.pid)
+        Log.event("stopping", [("workers", "\(all.count)"), ("grace_ms", "\(workerSettings.grace.milliseconds)")])
+        for pid in all { kill(pid, SIGTERM) }
         // Workers finish what they hold within the grace period; after that and a margin, they are killed.
+        var left = Set(all)
         let deadline = ContinuousClock.now + workerSettings.grace + .seconds(1)
-        while !running.isEmpty {
-            var status: Int32 = 0
-            let pid = waitpid(-1, &status, WNOHANG)
+        while !left.isEmpty {
+            let pid = waitpid(-1, nil, WNOHANG)
             if pid > 0 {
-                running.removeAll { $0.pid == pid }
+                left.remove(pid)
             } else if pid < 0 && errno == ECHILD {
                 break
             } else if ContinuousClock.now > deadline {
-                for worker in running { kill(worker.pid, SIGKILL) }
+                for pid in left { kill(pid, SIGKILL) }
                 while waitpid(-1, nil, 0) > 0 {}
                 break
             } else {
@@ -117,7 +162,76 @@ package struct Supervisor {
         return 0
     }
 
-    private func spawnWorker() -> Running? {
+    /// The second half of a reload, in the new program: once every new worker serves, the previous generation is
+    /// told to retire. If the new workers do not get ready, they are stopped and the previous ones serve on.
+    private func takeOver(from handover: Handover, running: inout [Running], retiring: inout [Retiring]) {
+        let deadline = ContinuousClock.now + Self.readinessTimeout
+        var failure: String?
+        while failure == nil && !Shutdown.isRequested {
+            let states = running.indices.map { running[$0].readiness() }
+            if running.count < workers {
+                failure = "only \(running.count) of \(workers) new workers could be started"
+            } else if states.contains(false) {
+                failure = "a new worker exited before it was ready"
+            } else if !states.contains(nil) {
+                break
+            } else if ContinuousClock.now > deadline {
+                failure = "the new workers were not ready within \(Self.readinessTimeout.milliseconds) ms"
+            } else {
+                var fds = running.filter { !$0.isReady }.map {
+                    pollfd(fd: $0.readyFD, events: Int16(POLLIN), revents: 0)
+                }
+                _ = poll(&fds, nfds_t(fds.count), 50)
+            }
+        }
+        let retireBy = ContinuousClock.now + workerSettings.grace + .seconds(1)
+        guard let failure else {
+            for pid in handover.workers { kill(pid, SIGQUIT) }
+            retiring = handover.workers.map { Retiring(pid: $0, deadline: retireBy) }
+            Log.event(
+                "reload",
+                [
+                    ("old_version", handover.version), ("new_version", version), ("workers", "\(running.count)"),
+                    ("retiring", "\(handover.workers.count)"),
+                ])
+            return
+        }
+        Log.event(
+            "reload_failed",
+            [("reason", failure), ("old_version", handover.version), ("new_version", version)])
+        for worker in running {
+            kill(worker.pid, SIGTERM)
+            if worker.readyFD >= 0 { close(worker.readyFD) }
+        }
+        retiring = running.map { Retiring(pid: $0.pid, deadline: retireBy) }
+        running = handover.workers.map { Running(pid: $0, started: .now, readyFD: -1, isReady: true) }
+    }
+
+    /// Re-executes the binary on disk with this process's command line and environment, after checking that it
+    /// starts and accepts them (`serve --reload-check`). The listening socket stays open across the exec, and the
+    /// workers stay this pid's children; the new program learns both from `Handover`. Returns only if the reload
+    /// cannot happen, having logged why; the workers serve on meanwhile.
+    private func reload(_ executable: String, handing workers: [pid_t]) {
+        Log.event("reload_requested", [("binary", executable), ("version", version)])
+        let check = ReloadCheck.run(executable, arguments: commandLine + [Array("--reload-check".utf8)])
+        guard case .success(let newVersion) = check else {
+            if case .failure(let error) = check { Log.event("reload_failed", [("reason", error.message)]) }
+            return
+        }
+        let handover = Handover(listenFD: listener.fd, workers: workers, version: version)
+        let descriptorFlags = fcntl(listener.fd, F_GETFD)
+        _ = fcntl(listener.fd, F_SETFD, descriptorFlags & ~FD_CLOEXEC)
+        var previousMask = SupervisorSignals.blockForExec()
+        Log.event("reload_exec", [("binary", executable), ("new_version", newVersion)])
+        let error = ProcessIO.execute(
+            executable, arguments: commandLine, environment: ["\(Handover.variable)=\(handover.encoded)"],
+            replacing: [Handover.variable])
+        _ = fcntl(listener.fd, F_SETFD, descriptorFlags)
+        pthread_sigmask(SIG_SETMASK, &previousMask, nil)
+        Log.event("reload_failed", [("reason", "cannot execute \(executable): \(error.message)")])
+    }
+
+    private func spawnWorker(_ executable: String) -> Running? {
         var actions = posix_spawn_file_actions_t()
         posix_spawn_file_actions_init(&actions)
         defer { posix_spawn_file_actions_destroy(&actions) }
@@ -142,7 +256,7 @@ package struct Supervisor {
         sigemptyset(&empty)
         var defaults = sigset_t()
         sigemptyset(&defaults)
-        for signal in [SIGTERM, SIGINT, SIGPIPE, SIGCHLD] { sigaddset(&defaults, signal) }
+        for signal in [SIGTERM, SIGINT, SIGPIPE, SIGCHLD, SIGHUP] { sigaddset(&defaults, signal) }
         posix_spawnattr_setsigmask(&attributes, &empty)
         posix_spawnattr_setsigdefault(&attributes, &defaults)
         posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF))
@@ -150,29 +264,13 @@ package struct Supervisor {
         var settings = workerSettings
         settings.supervisor = getpid()
         settings.readyFD = 3
-        let arguments = ["oauth-forward-cgi", "worker"] + settings.arguments
+        let arguments = (["oauth-forward-cgi", "worker"] + settings.arguments).map { Array($0.utf8) }
         // This process's environment as it is, bytes and all, less the variables the flags set, which follow.
-        let overridden = environment.map { Array("\($0.0)=".utf8) }
-        var inherited: [UnsafeMutablePointer<CChar>?] = []
-        var index = 0
-        while let entry = environ[index] {
-            let isOverridden = overridden.contains { prefix in
-                prefix.indices.allSatisfy { entry[$0] == CChar(bitPattern: prefix[$0]) }
-            }
-            if !isOverridden { inherited.append(entry) }
-            index += 1
-        }
-        let argv = arguments.map { strdup($0) } + [nil]
-        let flags = environment.map { strdup("\($0.0)=\($0.1)") }
-        defer {
-            argv.forEach { free($0) }
-            flags.forEach { free($0) }
-        }
-        let envp = inherited + flags + [nil]
-        var pid: pid_t = 0
-        let result = posix_spawn(&pid, Self.executablePath, &actions, &attributes, argv, envp)
-        guard result == 0 else {
-            Log.event("spawn_error", [("reason", errorText(result))])
+        let pid = ProcessIO.spawn(
+            executable, arguments: arguments, environment: environment.map { "\($0.0)=\($0.1)" },
+            replacing: environment.map(\.0), actions: &actions, attributes: &attributes)
+        guard case .success(let pid) = pid else {
+            if case .failure(let error) = pid { Log.event("spawn_error", [("reason", error.message)]) }
             close(ready[0])
             return nil
         }
@@ -180,15 +278,16 @@ package struct Supervisor {
         return Running(pid: pid, started: .now, readyFD: ready[0])
     }
 
-    /// This binary's own path, so workers show under its name in `ps`; /proc/self/exe if it cannot be read.
-    private static let executablePath: String = {
+    /// This binary's own path, so workers show under its name in `ps` and a reload finds the file that replaced
+    /// it; /proc/self/exe if it cannot be read.
+    private static func executablePath() -> String {
         var buffer = [CChar](repeating: 0, count: Int(PATH_MAX) + 1)
         let length = readlink("/proc/self/exe", &buffer, buffer.count - 1)
         guard length > 0 else { return "/proc/self/exe" }
         return String(decoding: buffer[..<length].map { UInt8(bitPattern: $0) }, as: UTF8.self)
-    }()
+    }
 
-    private static func describe(_ status: Int32) -> [(String, String)] {
+    static func describe(_ status: Int32) -> [(String, String)] {
         let signal = status & 0x7F
         return signal == 0 ? [("exit", "\((status >> 8) & 0xFF)")] : [("signal", "\(signal)")]
     }

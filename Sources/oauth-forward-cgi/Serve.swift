@@ -42,6 +42,10 @@ struct Serve: ParsableCommand {
 
     @OptionGroup var targetOptions: TargetOptions
 
+    /// Given by a running supervisor to the binary on disk when it reloads: check everything a start would, print
+    /// the version, touch nothing.
+    @Flag(help: ArgumentHelp(visibility: .private)) var reloadCheck = false
+
     func validate() throws {
         guard (1...256).contains(workers) else { throw ValidationError("--workers must be 1 to 256") }
         let threadRange = WorkerSettings.threadRange
@@ -65,29 +69,42 @@ struct Serve: ParsableCommand {
     func run() throws {
         // A configuration that cannot be right stops the daemon before it accepts anything. An unset target
         // is allowed: the web server may send it with each request (fastcgi_param, SetEnv).
+        let configured: [(String, String)]
         switch targetOptions.values.configuration() {
         case .success(let configuration):
-            Log.event("config", [("target", configuration.targetLogName)])
+            configured = [("target", configuration.targetLogName)]
         case .failure(.target(.unset)):
-            Log.event(
-                "config",
-                [
-                    ("target", "-"),
-                    ("note", "no process-level target: each request must carry \(ForwardTarget.variable)"),
-                ])
+            configured = [
+                ("target", "-"), ("note", "no process-level target: each request must carry \(ForwardTarget.variable)"),
+            ]
         case .failure(let error):
             throw ValidationError(error.message)
         }
+        if !reloadCheck { Log.event("config", configured) }
 
-        let listener: Listener
+        let handover: Handover?
+        switch Handover.take() {
+        case .success(let taken): handover = taken
+        case .failure(let error): throw ValidationError(error.message)
+        }
+        var address: ListenAddress?
         if let listen {
-            let address: ListenAddress
             do throws(ListenAddressError) {
                 address = try ListenAddress(parsing: listen)
             } catch {
                 throw ValidationError(error.message)
             }
-            let group = try socketGroupID()
+        }
+        let group = try socketGroupID()
+        if reloadCheck {
+            print(OAuthForwardCommand.version)
+            return
+        }
+
+        let listener: Listener
+        if let handover {
+            listener = Listener.handedOver(handover, address: address)
+        } else if let address {
             do throws(ListenerError) {
                 listener = try Listener.open(address, mode: mode_t(Int(socketMode, radix: 8)!), group: group)
             } catch {
@@ -106,7 +123,12 @@ struct Serve: ParsableCommand {
             workerSettings: WorkerSettings(
                 threads: threads, idleTimeout: .seconds(idleTimeout), requestTimeout: .seconds(requestTimeout),
                 grace: .seconds(grace)),
-            environment: targetOptions.workerEnvironment
+            environment: targetOptions.workerEnvironment,
+            version: OAuthForwardCommand.version,
+            commandLine: (0..<Int(CommandLine.argc)).compactMap {
+                CommandLine.unsafeArgv[$0].map { ProcessIO.bytes(ofCString: $0) }
+            },
+            handover: handover
         )
         throw ExitCode(supervisor.run())
     }

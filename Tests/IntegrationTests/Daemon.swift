@@ -17,11 +17,13 @@ final class Daemon: @unchecked Sendable {
     init(
         _ arguments: [String] = [],
         environment: [(String, [UInt8])] = [("OAUTH_FORWARD_TARGET", bytes("production-us"))],
-        launcher: [String] = []
+        launcher: [String] = [], ownBinary: Bool = false
     ) throws {
         directory = try makeScratchDirectory("daemon")
         socketPath = directory + "/fcgi.sock"
-        let command = launcher.isEmpty ? Binary.path : launcher[0]
+        // A copy of its own, which a test may replace, as a package upgrade replaces the installed binary.
+        let binary = ownBinary ? try installBinary(in: directory) : Binary.path
+        let command = launcher.isEmpty ? binary : launcher[0]
         let commandArguments =
             launcher.isEmpty
             ? ["serve", "--listen", socketPath] + arguments

@@ -13,7 +13,10 @@ final class NginxSetup {
     let program: SocketProgram
     let nginx: ServerProcess
 
-    init(nginxWorkers: Int = 1, daemon: [String] = ["serve", "--workers", "2", "--threads", "8"]) throws {
+    init(
+        nginxWorkers: Int = 1, daemon: [String] = ["serve", "--workers", "2", "--threads", "8"],
+        upstreamKeepAlive: Bool = true
+    ) throws {
         try requireTool("/usr/sbin/nginx", package: "nginx")
         let directory = try makeServerDirectory("nginx")
         self.directory = directory
@@ -24,7 +27,9 @@ final class NginxSetup {
         while true {
             attempt += 1
             let port = try HTTPClient.freeLoopbackPort()
-            try runScript("render-nginx", [directory, String(port), program.socketPath, String(nginxWorkers)])
+            try runScript(
+                "render-nginx",
+                [directory, String(port), program.socketPath, String(nginxWorkers), upstreamKeepAlive ? "on" : "off"])
             let nginx = try ServerProcess(
                 "nginx", "/usr/sbin/nginx",
                 ["-p", directory, "-c", directory + "/nginx.conf", "-e", directory + "/logs/startup.log"])

@@ -1,0 +1,9 @@
+/// A handover variable that cannot be used: set by hand, or left over from somewhere else.
+package struct HandoverError: Error, Equatable {
+    package let value: String
+    package var reason = "it does not parse"
+
+    package var message: String {
+        "\(Handover.variable)=\"\(value)\" cannot be used: \(reason). It is set only by serve reloading itself; unset it"
+    }
+}

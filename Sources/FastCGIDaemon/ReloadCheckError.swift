@@ -1,0 +1,21 @@
+/// Why the binary on disk cannot take over in a reload.
+enum ReloadCheckError: Error, Equatable {
+    case cannotStart(SystemCallError)
+    case killed(signal: Int32)
+    /// It exited non-zero: its flags or its configuration are wrong, as it said on standard error.
+    case refused(exit: Int32)
+    case timedOut
+    /// It exited 0 without printing a version: not a program that can take over.
+    case unexpectedOutput
+
+    var message: String {
+        switch self {
+        case .cannotStart(let error): "the new binary cannot be started: \(error.message)"
+        case .killed(let signal): "the new binary's check was killed by signal \(signal)"
+        case .refused(let exit):
+            "the new binary refused the command line or the configuration (exit \(exit)); see its message above"
+        case .timedOut: "the new binary's check did not finish within \(ReloadCheck.timeout.milliseconds) ms"
+        case .unexpectedOutput: "the new binary's check printed no version"
+        }
+    }
+}

@@ -1,0 +1,10 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// A system call that failed, with its errno.
+package struct SystemCallError: Error, Equatable {
+    package let code: Int32
+
+    package var message: String { errorText(code) }
+}

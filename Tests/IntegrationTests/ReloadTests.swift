@@ -1,0 +1,179 @@
+import FastCGIDaemon
+import Foundation
+import Testing
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+extension ServerSuites {
+    /// SIGHUP to the supervisor: the binary on disk takes over the socket, its workers serve before the old ones
+    /// retire, and nothing is lost on the way, through nginx as the example configures it.
+    @Suite struct ReloadTests {
+        /// Ten reloads in a row under GET and POST callbacks from several clients. POST matters: nginx sends a GET
+        /// again on another connection when the first fails, but never a POST, so a kept-alive connection closed
+        /// under nginx's feet shows as a 502 only with POST.
+        @Test(arguments: [true, false])
+        func tenReloadsUnderLoadLoseNothing(upstreamKeepAlive: Bool) throws {
+            let setup = try NginxSetup(
+                nginxWorkers: 2, daemon: ["serve", "--workers", "2", "--threads", "8"],
+                upstreamKeepAlive: upstreamKeepAlive)
+            let supervisor = setup.program.server.process.pid
+            let load = CallbackLoad(port: setup.port, clients: 4)
+            load.start()
+            defer { load.stop() }
+            let reloads = 10
+            for reload in 1...reloads {
+                // Some answers before each reload, so that every one happens under traffic.
+                try load.waitForAnswers(load.answered + 20)
+                kill(supervisor, SIGHUP)
+                try waitFor(count: reload, of: "event=reload ", in: { setup.program.log })
+            }
+            try load.waitForAnswers(load.answered + 20)
+            // Every old worker has finished what it held and gone.
+            try waitFor(count: 2 * reloads, of: "event=worker_retired ", in: { setup.program.log }, timeout: 30)
+            load.stop()
+
+            #expect(load.failures.isEmpty, "\(load.failures.prefix(5)) of \(load.answered)\n\(setup.program.log)")
+            #expect(load.answered > 20 * (reloads + 1))
+            #expect(!setup.program.log.contains("reload_failed"))
+            #expect(!setup.program.log.contains("event=worker_exit"), "\(setup.program.log)")
+            let accessLog = setup.log("oauth-forward-cgi.access.log")
+            #expect(accessLog.contains("\"POST /oauth_callback/oura HTTP/1.1\" 307"))
+            for line in accessLog.split(separator: "\n") where !line.contains("\" 307 ") {
+                Issue.record("nginx answered other than 307: \(line)")
+            }
+            let errors = setup.log("oauth-forward-cgi.error.log") + setup.log("error.log")
+            for symptom in ["prematurely closed", "failed (", "no live upstreams", "while sending request"] {
+                #expect(!errors.contains(symptom), "\(errors)")
+            }
+            print(
+                "reloads=\(reloads) keepalive=\(upstreamKeepAlive) answered=\(load.answered) "
+                    + "slowest_ms=\(Int(load.slowest * 1000))")
+        }
+
+        /// A reload whose new binary cannot start, or refuses to, changes nothing: the same workers serve on, and
+        /// the log says why. Once a good binary is back, the next reload goes through.
+        @Test func reloadToABrokenBinaryKeepsServing() throws {
+            let daemon = try Daemon(["--workers", "2", "--threads", "2"], ownBinary: true)
+            let supervisor = daemon.process.pid
+            let binary = daemon.directory + "/bin/oauth-forward-cgi"
+            let good = daemon.directory + "/bin/good"
+            #expect(link(binary, good) == 0)
+            try daemon.waitForWorkers(2)
+            let workers = daemon.workers
+            let broken: [(content: String, reason: String)] = [
+                ("not an executable at all\n", "reason=\"the new binary cannot be started"),
+                (
+                    "#!/bin/sh\necho 'oauth-forward-cgi: OAUTH_FORWARD_TARGET is not valid' >&2\nexit 2\n",
+                    "reason=\"the new binary refused the command line or the configuration (exit 2)"
+                ),
+            ]
+            for (index, (content, reason)) in broken.enumerated() {
+                try replace(binary, with: bytes(content))
+                kill(supervisor, SIGHUP)
+                try waitFor(count: index + 1, of: "event=reload_failed ", in: { daemon.log })
+                #expect(daemon.log.contains(reason), "\(daemon.log)")
+                #expect(daemon.workers.sorted() == workers.sorted())
+                #expect(
+                    try daemon.get(query: "code=\(index)").stdout
+                        == Daemon.redirect(to: Daemon.productionOura + bytes("?code=\(index)")))
+            }
+            #expect(rename(good, binary) == 0)
+            kill(supervisor, SIGHUP)
+            try waitFor(count: 1, of: "event=reload ", in: { daemon.log })
+            try waitFor(count: 2, of: "event=worker_retired ", in: { daemon.log })
+            #expect(Set(daemon.workers).isDisjoint(with: workers))
+            #expect(
+                try daemon.get(query: "after=1").stdout
+                    == Daemon.redirect(to: Daemon.productionOura + bytes("?after=1")))
+            #expect(daemon.process.pid == supervisor && daemon.process.wait(timeout: 0) == nil)
+        }
+
+        /// Replaces `path` the way dpkg does: a new file renamed over the old, which running processes keep.
+        private func replace(_ path: String, with content: [UInt8]) throws {
+            let temporary = path + ".new"
+            let fd = open(temporary, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o755)
+            try #require(fd >= 0)
+            writeAll(content, to: fd)
+            close(fd)
+            try #require(rename(temporary, path) == 0)
+        }
+    }
+}
+
+/// Waits until `text` occurs `count` times in what `log` returns.
+func waitFor(count: Int, of text: String, in log: () -> String, timeout: Double = 20) throws {
+    let deadline = Date().addingTimeInterval(timeout)
+    while log().components(separatedBy: text).count - 1 < count {
+        try #require(Date() < deadline, "expected \(count) of \(text) in the log:\n\(log())")
+        usleep(10_000)
+    }
+}
+
+/// Clients sending callbacks through a web server until stopped, half GET, half POST (response_mode=form_post),
+/// each answer checked byte for byte.
+final class CallbackLoad: @unchecked Sendable {
+    let port: UInt16
+    let clients: Int
+    private let state = Locked((answered: 0, failures: [String](), slowest: 0.0, stopped: false))
+    private let group = DispatchGroup()
+
+    init(port: UInt16, clients: Int) {
+        self.port = port
+        self.clients = clients
+    }
+
+    var answered: Int { state.withLock { $0.answered } }
+    var failures: [String] { state.withLock { $0.failures } }
+    var slowest: Double { state.withLock { $0.slowest } }
+
+    func start() {
+        for client in 0..<clients {
+            DispatchQueue.global().async(group: group) { self.run(client: client) }
+        }
+    }
+
+    func stop() {
+        state.withLock { $0.stopped = true }
+        group.wait()
+    }
+
+    /// Waits until `count` answers have come, or fails after 20 s.
+    func waitForAnswers(_ count: Int) throws {
+        let deadline = Date().addingTimeInterval(20)
+        while answered < count {
+            try #require(Date() < deadline, "only \(answered) answers: \(failures.prefix(3))")
+            usleep(5_000)
+        }
+    }
+
+    private func run(client: Int) {
+        var index = 0
+        while !state.withLock({ $0.stopped }) {
+            index += 1
+            let query = "code=c\(client)-\(index)&state=s%2B\(index)"
+            let post = index % 2 == 0
+            let request = HTTPClient.request(
+                post ? "POST" : "GET", bytes("/oauth_callback/oura?" + query),
+                body: post ? bytes("code=c\(index)&state=s\(index)") : nil)
+            let start = Date()
+            let outcome: String?
+            do {
+                let response = try HTTPClient.exchange(request, port: port)
+                let expected = bytes(Callbacks.production + "oura?" + query)
+                outcome =
+                    response.status == 307 && response.value(of: "Location") == expected
+                    ? nil : "\(post ? "POST" : "GET") \(query): \(response.statusLine)"
+            } catch {
+                outcome = "\(post ? "POST" : "GET") \(query): \(error)"
+            }
+            let elapsed = Date().timeIntervalSince(start)
+            state.withLock {
+                $0.answered += 1
+                $0.slowest = max($0.slowest, elapsed)
+                if let outcome { $0.failures.append(outcome) }
+            }
+        }
+    }
+}
