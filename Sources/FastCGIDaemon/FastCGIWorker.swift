@@ -23,6 +23,8 @@ package final class FastCGIWorker: Sendable {
     /// Whether the listener is a TCP socket, where Nagle's algorithm would delay the small answers. Set once
     /// before the threads start.
     private let isTCP: Bool
+    /// Who may connect over TCP (`FCGI_WEB_SERVER_ADDRS`), or why that variable cannot be used.
+    private let allowlist: Result<PeerAllowlist?, PeerAllowlistError>
     private let processValues: ConfigurationValues
     private let processConfiguration: ConfigurationResult
     /// Per thread, the connection it holds and since when, for the request deadline and for shutdown.
@@ -41,6 +43,7 @@ package final class FastCGIWorker: Sendable {
             $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(listenFD, $0, &length) == 0 }
         }
         isTCP = named && (Int32(address.ss_family) == AF_INET || Int32(address.ss_family) == AF_INET6)
+        allowlist = Result { () throws(PeerAllowlistError) in try PeerAllowlist.fromEnvironment() }
         // Read once: a request's own parameters win over these, variable by variable.
         processValues = ConfigurationValues(ProcessIO.environment)
         processConfiguration = processValues.configuration()
@@ -49,6 +52,13 @@ package final class FastCGIWorker: Sendable {
 
     package func run() -> Int32 {
         Shutdown.install(worker: true)
+        // Under serve, checked before; under a spawner (spawn-fcgi -a), here, before anything is accepted.
+        do throws(PeerAllowlistError) {
+            try PeerAllowlist.checkExposure(of: listenFD, allowlist: allowlist.get())
+        } catch {
+            Log.event("fatal", [("reason", error.message)])
+            return 1
+        }
         // libfcgi lingers up to this long on close, waiting for the peer's end of stream; keep it within the
         // idle timeout. Read by FCGX_Init.
         setenv("LIBFCGI_OS_CLOSE_POLL_TIMEOUT", String(min(2000, settings.idleTimeout.milliseconds)), 1)
@@ -220,6 +230,14 @@ package final class FastCGIWorker: Sendable {
                 }
             }
             _ = fcntl(fd, F_SETFD, FD_CLOEXEC)
+            if isTCP, case .success(let allowed?) = allowlist {
+                let peer = PeerAllowlist.peerAddress(of: fd)
+                guard let peer, allowed.allows(peer) else {
+                    close(fd)
+                    Log.event("refused", [("peer", peer.map(PeerAllowlist.text) ?? "unknown")])
+                    continue
+                }
+            }
             var timeout = timeval(
                 tv_sec: settings.idleTimeout.milliseconds / 1000,
                 tv_usec: (settings.idleTimeout.milliseconds % 1000) * 1000)

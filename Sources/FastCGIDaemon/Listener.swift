@@ -6,7 +6,7 @@ import Glibc
 
 /// The daemon's listening socket: opened from `--listen`, or inherited from systemd or a spawner.
 package struct Listener {
-    let fd: Int32
+    package let fd: Int32
     /// The unix socket path this process created, to remove at exit.
     let ownedPath: String?
     let description: String
@@ -138,7 +138,7 @@ package struct Listener {
     }
 
     /// Removes the socket file this process made, unless something else has replaced it with a non-socket.
-    func removeOwnedPath() {
+    package func removeOwnedPath() {
         guard let ownedPath else { return }
         var status = stat()
         if lstat(ownedPath, &status) == 0, (status.st_mode & S_IFMT) == S_IFSOCK {

@@ -4,14 +4,15 @@ import Glibc
 
 /// The first step of a reload: runs the binary now on disk as `serve --reload-check` with the supervisor's own
 /// command line and environment. The new program checks its flags and its configuration as it would at start and
-/// prints its version, without touching the socket. Anything else (it cannot be executed, it dies, it refuses the
+/// prints its version, without accepting on the socket. Anything else (it cannot be executed, it dies, it refuses the
 /// configuration, it hangs) stops the reload before the running program replaces itself.
 enum ReloadCheck {
     /// How long the check may take.
     static let timeout = Duration.seconds(10)
 
     /// The new program's version, or why it cannot take over. Its own messages go to the shared standard error.
-    static func run(_ executable: String, arguments: [[UInt8]]) -> Result<String, ReloadCheckError> {
+    /// The listening socket is the check's fd 0, so that the new program can see what it would serve.
+    static func run(_ executable: String, arguments: [[UInt8]], listenFD: Int32) -> Result<String, ReloadCheckError> {
         var output: [Int32] = [-1, -1]
         guard pipe(&output) == 0 else { return .failure(.cannotStart(SystemCallError(code: errno))) }
         defer { close(output[0]) }
@@ -20,7 +21,7 @@ enum ReloadCheck {
         var actions = posix_spawn_file_actions_t()
         posix_spawn_file_actions_init(&actions)
         defer { posix_spawn_file_actions_destroy(&actions) }
-        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
+        if listenFD != 0 { posix_spawn_file_actions_adddup2(&actions, listenFD, 0) }
         posix_spawn_file_actions_adddup2(&actions, output[1], 1)
         posix_spawn_file_actions_addclose(&actions, output[1])
         var attributes = posix_spawnattr_t()

@@ -213,7 +213,8 @@ package struct Supervisor {
     /// cannot happen, having logged why; the workers serve on meanwhile.
     private func reload(_ executable: String, handing workers: [pid_t]) {
         Log.event("reload_requested", [("binary", executable), ("version", version)])
-        let check = ReloadCheck.run(executable, arguments: commandLine + [Array("--reload-check".utf8)])
+        let check = ReloadCheck.run(
+            executable, arguments: commandLine + [Array("--reload-check".utf8)], listenFD: listener.fd)
         guard case .success(let newVersion) = check else {
             if case .failure(let error) = check { Log.event("reload_failed", [("reason", error.message)]) }
             return

@@ -24,6 +24,13 @@ struct Serve: ParsableCommand {
     @Option(help: "Group of a unix socket: a name or a numeric id.")
     var socketGroup: String?
 
+    @Option(
+        help: ArgumentHelp(
+            "Numeric addresses a TCP connection may come from, comma-separated: the web servers. Others are closed "
+                + "unread. Overrides \(PeerAllowlist.variable). Needed to listen on an address other than loopback.",
+            valueName: "addresses"))
+    var allowFrom: String?
+
     @Option(help: "Worker processes. A crash costs only the connections of one worker.")
     var workers: Int = 2
 
@@ -96,7 +103,19 @@ struct Serve: ParsableCommand {
             }
         }
         let group = try socketGroupID()
+        var allowlist: PeerAllowlist?
+        do throws(PeerAllowlistError) {
+            if let allowFrom {
+                allowlist = try PeerAllowlist(parsing: allowFrom)
+            } else {
+                allowlist = try PeerAllowlist.fromEnvironment()
+            }
+        } catch {
+            throw ValidationError("\(allowFrom == nil ? PeerAllowlist.variable : "--allow-from"): \(error.message)")
+        }
         if reloadCheck {
+            // The running supervisor hands the check its socket as fd 0.
+            try checkExposure(of: 0, allowlist: allowlist)
             print(OAuthForwardCommand.version)
             return
         }
@@ -117,13 +136,20 @@ struct Serve: ParsableCommand {
                 "nothing to listen on: give --listen, or start it with a listening socket (systemd, spawn-fcgi)")
         }
 
+        do {
+            try checkExposure(of: listener.fd, allowlist: allowlist)
+        } catch {
+            listener.removeOwnedPath()
+            throw error
+        }
         let supervisor = Supervisor(
             listener: listener,
             workers: workers,
             workerSettings: WorkerSettings(
                 threads: threads, idleTimeout: .seconds(idleTimeout), requestTimeout: .seconds(requestTimeout),
                 grace: .seconds(grace)),
-            environment: targetOptions.workerEnvironment,
+            environment: targetOptions.workerEnvironment
+                + (allowlist.map { [(PeerAllowlist.variable, $0.description)] } ?? []),
             version: OAuthForwardCommand.version,
             commandLine: (0..<Int(CommandLine.argc)).compactMap {
                 CommandLine.unsafeArgv[$0].map { ProcessIO.bytes(ofCString: $0) }
@@ -131,6 +157,14 @@ struct Serve: ParsableCommand {
             handover: handover
         )
         throw ExitCode(supervisor.run())
+    }
+
+    private func checkExposure(of fd: Int32, allowlist: PeerAllowlist?) throws {
+        do throws(PeerAllowlistError) {
+            try PeerAllowlist.checkExposure(of: fd, allowlist: allowlist)
+        } catch {
+            throw ValidationError(error.message)
+        }
     }
 
     private func socketGroupID() throws -> gid_t? {

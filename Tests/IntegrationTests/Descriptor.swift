@@ -26,12 +26,24 @@ struct Descriptor: ~Copyable {
     /// A stream socket connected to `address`, a `sockaddr_un`, `sockaddr_in` or `sockaddr_in6`, with a receive
     /// and a send timeout in seconds (0: none) so that a silent peer fails the test instead of hanging it. A
     /// connection that fails closes its socket here, once.
+    /// `source`: an IPv4 address to connect from, such as 127.0.0.2, another loopback address than the server's.
     static func connected<Address>(
-        to address: Address, family: Int32, receiveTimeout: Double, sendTimeout: Double
+        to address: Address, family: Int32, receiveTimeout: Double, sendTimeout: Double, source: String? = nil
     ) throws(DescriptorError) -> Descriptor {
         let descriptor = try socket(family)
         descriptor.setTimeout(SO_RCVTIMEO, seconds: receiveTimeout)
         descriptor.setTimeout(SO_SNDTIMEO, seconds: sendTimeout)
+        if let source {
+            var local = sockaddr_in()
+            local.sin_family = sa_family_t(AF_INET)
+            inet_pton(AF_INET, source, &local.sin_addr)
+            let bound = withUnsafePointer(to: &local) {
+                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                    Glibc.bind(descriptor.raw, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
+                }
+            }
+            guard bound == 0 else { throw DescriptorError(call: "bind", code: errno) }
+        }
         var address = address
         let connected = withUnsafePointer(to: &address) {
             $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {

@@ -91,8 +91,8 @@ final class FastCGIConnection: @unchecked Sendable {
         }
     }
 
-    /// A TCP connection to a numeric IPv4 or IPv6 address.
-    init(host: String, port: UInt16, timeout: Double = 5) throws {
+    /// A TCP connection to a numeric IPv4 or IPv6 address, from the IPv4 address `source` if given.
+    init(host: String, port: UInt16, timeout: Double = 5, source: String? = nil) throws {
         do {
             if host.contains(":") {
                 var address = sockaddr_in6()
@@ -107,7 +107,7 @@ final class FastCGIConnection: @unchecked Sendable {
                 address.sin_port = port.bigEndian
                 inet_pton(AF_INET, host, &address.sin_addr)
                 socket = try Descriptor.connected(
-                    to: address, family: AF_INET, receiveTimeout: timeout, sendTimeout: 0)
+                    to: address, family: AF_INET, receiveTimeout: timeout, sendTimeout: 0, source: source)
             }
         } catch {
             throw ChildProcessError.spawnFailed("connect \(host):\(port)", error.code)
