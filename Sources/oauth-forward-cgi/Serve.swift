@@ -21,7 +21,7 @@ struct Serve: ParsableCommand {
     @Option(help: "Permissions of a unix socket, in octal.")
     var socketMode: String = "0660"
 
-    @Option(help: "Group of a unix socket: a name or a numeric id.")
+    @Option(help: "Group of a unix socket: a numeric id, or a name from /etc/group (never looked up through NSS).")
     var socketGroup: String?
 
     @Option(
@@ -169,10 +169,10 @@ struct Serve: ParsableCommand {
 
     private func socketGroupID() throws -> gid_t? {
         guard let socketGroup else { return nil }
-        if let id = gid_t(socketGroup) { return id }
-        guard let entry = getgrnam(socketGroup) else {
-            throw ValidationError("--socket-group \(socketGroup) is not a known group; a numeric id always works")
+        do throws(SocketGroupError) {
+            return try SocketGroup(parsing: socketGroup).id
+        } catch {
+            throw ValidationError(error.message)
         }
-        return entry.pointee.gr_gid
     }
 }

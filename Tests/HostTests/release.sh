@@ -41,8 +41,9 @@ test_release_binary_answers_a_cgi_request_in_an_empty_chroot() {
     rm -f "$chroot_dir.out" "$chroot_dir.err"
 }
 
-# Static glibc cannot look names up through NSS: a name fails with a message that says what works instead. The
-# chroot has /proc, as a real host has, which the static runtime needs to read its command line.
+# Static glibc cannot look names up through NSS, so the program reads /etc/group itself: without one, a group name
+# fails with a message that says why and what works instead. The chroot has /proc, as a real host has, which the
+# static runtime needs to read its command line.
 test_name_lookups_fail_clearly_in_a_chroot_without_nss() {
     new_chroot
     mkdir -m 555 "$chroot_dir/proc"
@@ -51,13 +52,60 @@ test_name_lookups_fail_clearly_in_a_chroot_without_nss() {
     local output status=0
     output=$(chroot "$chroot_dir" /oauth-forward-cgi serve --listen /fcgi.sock --socket-group www-data \
         --target sandbox-us 2>&1) || status=$?
-    [ "$status" -ne 0 ] || fail "a group name was accepted without NSS"
-    grep -qF -- "--socket-group www-data is not a known group; a numeric id always works" <<<"$output" ||
-        fail "no clear message: $output"
+    [ "$status" -ne 0 ] || fail "a group name was accepted without /etc/group"
+    grep -qF -- "--socket-group www-data is not a known group: cannot read /etc/group: No such file or directory; \
+a numeric id always works" <<<"$output" || fail "no clear message: $output"
     [ ! -e "$chroot_dir/fcgi.sock" ] || fail "the socket was made before the error"
     status=0
     output=$(chroot "$chroot_dir" /oauth-forward-cgi serve --listen localhost:9000 2>&1) || status=$?
     [ "$status" -ne 0 ] && grep -qF "numeric addresses only" <<<"$output" || fail "host name: $output"
+}
+
+# A group name comes from the chroot's /etc/group, and from nothing else. Its www-data has an id the host's has not,
+# and its nsswitch.conf names systemd, with the host's libnss_systemd and the libraries it loads: getgrnam, asked
+# for a name /etc/group lacks, loads that module into the static binary, which then dies of SIGSEGV.
+test_socket_group_name_comes_from_etc_group_in_a_chroot() {
+    new_chroot
+    mkdir -m 555 "$chroot_dir/proc"
+    mkdir "$chroot_dir/etc"
+    printf '# groups\nroot:x:0:\n\nwww-data:x:4321:\nwww-data:x:4322:\n' >"$chroot_dir/etc/group"
+    printf 'group: files systemd\n' >"$chroot_dir/etc/nsswitch.conf"
+    local module=/usr/lib/x86_64-linux-gnu/libnss_systemd.so.2 library
+    if [ -e "$module" ]; then
+        cp /etc/ld.so.cache "$chroot_dir/etc/"
+        for library in "$module" $(ldd "$module" | grep -o '/[^ ]*'); do
+            for library in "$library" "$(readlink -f "$library")"; do
+                mkdir -p "$chroot_dir$(dirname "$library")"
+                cp -L "$library" "$chroot_dir$library"
+            done
+        done
+        cp -L /lib64/ld-linux-x86-64.so.2 "$chroot_dir/lib/x86_64-linux-gnu/"
+    else
+        echo "    no $module (libnss-systemd): the chroot holds no NSS module to load" >&2
+    fi
+    mount -t proc proc "$chroot_dir/proc"
+    daemon=""
+    trap '[ -z "$daemon" ] || kill "$daemon" 2>/dev/null || true; umount "$chroot_dir/proc"; rm -rf "$chroot_dir"' EXIT
+
+    local output status=0
+    output=$(chroot "$chroot_dir" /oauth-forward-cgi serve --listen /fcgi.sock --socket-group web \
+        --target sandbox-us 2>&1) || status=$?
+    [ "$status" -eq 64 ] && grep -qF -- "--socket-group web is not a known group: no line of /etc/group names it" \
+        <<<"$output" || fail "exit $status for a name /etc/group lacks: $output"
+
+    chroot "$chroot_dir" /oauth-forward-cgi serve --listen /fcgi.sock --socket-group www-data --workers 1 \
+        --target sandbox-us 2>"$chroot_dir/daemon.log" &
+    daemon=$!
+    local deadline=$((SECONDS + 10))
+    while [ ! -S "$chroot_dir/fcgi.sock" ]; do
+        kill -0 "$daemon" 2>/dev/null && [ "$SECONDS" -lt "$deadline" ] ||
+            fail "no socket: $(cat "$chroot_dir/daemon.log")"
+        sleep 0.1
+    done
+    [ "$(stat -c %g "$chroot_dir/fcgi.sock")" = 4321 ] ||
+        fail "the socket's group is $(stat -c %g "$chroot_dir/fcgi.sock"), not the first www-data of /etc/group"
+    kill -TERM "$daemon"
+    wait "$daemon" || fail "the daemon exited $? on SIGTERM: $(cat "$chroot_dir/daemon.log")"
 }
 
 # Without /proc the static runtime sees no command line: flags cannot work, and the program says why.

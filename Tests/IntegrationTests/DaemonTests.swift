@@ -33,6 +33,16 @@ extension ServerSuites {
             #expect(status.st_gid == group)
         }
 
+        /// A name is looked up in /etc/group: the name of the group the test above picks, as glibc gives it.
+        @Test func socketGroupByNameComesFromEtcGroup() throws {
+            let group = runsAsRoot ? 33 : getegid()
+            let name = String(cString: try #require(getgrgid(group)).pointee.gr_name)
+            let daemon = try Daemon(["--socket-group", name, "--workers", "1"])
+            var status = stat()
+            #expect(lstat(daemon.socketPath, &status) == 0)
+            #expect(status.st_gid == group, "\(name)")
+        }
+
         /// Workers get the supervisor's environment byte for byte (a raw 0xFF stays one byte), with a flag's value
         /// in place of its variable's, once.
         @Test func workersGetTheEnvironmentAsItIs() throws {
@@ -137,6 +147,8 @@ extension ServerSuites {
             (["--target", "sandbox-us", "--providers", "oura,"], "OAUTH_FORWARD_PROVIDERS has an empty entry"),
             (["--workers", "0"], "--workers must be 1 to 256"),
             (["--socket-mode", "999"], "--socket-mode must be octal"),
+            (["--socket-group", "oafc-none"], "--socket-group oafc-none is not a known group: no line of /etc/group"),
+            (["--socket-group", "4294967295"], "--socket-group 4294967295 is not a group id"),
             (["--idle-timeout", "0"], "--idle-timeout must be 0.1 to 3600 seconds"),
             (["--request-timeout", "0.05"], "--request-timeout must be 0.1 to 3600 seconds"),
         ])

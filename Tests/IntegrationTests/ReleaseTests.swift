@@ -11,6 +11,8 @@ import Glibc
     static let repository = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
         .deletingLastPathComponent().path
     static let binary = repository + "/dist/oauth-forward-cgi"
+    /// The release binary before `strip`, with its symbol table.
+    static let twin = repository + "/.build-static/release/oauth-forward-cgi"
 
     static func requireRelease() throws {
         try #require(
@@ -32,12 +34,11 @@ import Glibc
     /// whole process start, touches few pages of the binary. Read from the release binary's unstripped twin.
     @Test func startupFunctionsAreLinkedTogether() throws {
         try Self.requireRelease()
-        let twin = Self.repository + "/.build-static/release/oauth-forward-cgi"
         let listed = Set(
             try String(contentsOfFile: Self.repository + "/packaging/startup-order.txt", encoding: .utf8)
                 .split(separator: "\n").filter { !$0.hasPrefix("#") }.map(String.init))
         let nm = try ChildProcess.run(
-            "/usr/bin/nm", ["-n", "--defined-only", twin], environment: [("PATH", bytes("/usr/bin:/bin"))])
+            "/usr/bin/nm", ["-n", "--defined-only", Self.twin], environment: [("PATH", bytes("/usr/bin:/bin"))])
         var code: [UInt64] = []
         var startup: [UInt64] = []
         for line in nm.stdoutText.split(separator: "\n") {
@@ -55,5 +56,38 @@ import Glibc
         // Unordered, they lie all over the code (the span is nearly all of it); ordered, about a third, the rest of
         // that third being the standard library's one big section, which the linker cannot split.
         #expect(startupSpan * 2 < codeSpan, "start-up code spans \(startupSpan) of \(codeSpan) bytes")
+    }
+
+    /// glibc's lookups through NSS (nsswitch.conf), which static glibc may answer by loading a shared module, and
+    /// a static binary can crash there: those glibc's static link warnings name, less dlopen itself.
+    static let nameServiceLookups = [
+        "getpwnam", "getpwnam_r", "getpwuid", "getpwuid_r", "getpwent", "getpwent_r", "getpw",
+        "getgrnam", "getgrnam_r", "getgrgid", "getgrgid_r", "getgrent", "getgrent_r", "getgrouplist", "initgroups",
+        "getspnam", "getspnam_r", "getsgnam", "getsgnam_r",
+        "getaddrinfo", "getnameinfo", "gethostbyname", "gethostbyname_r", "gethostbyname2", "gethostbyname2_r",
+        "gethostbyaddr", "gethostbyaddr_r", "gethostent", "getservbyname", "getservbyport", "getprotobyname",
+        "getprotobynumber", "getnetbyname", "getnetbyaddr", "getrpcbyname", "getrpcbynumber", "getaliasbyname",
+    ]
+
+    /// No NSS lookup is in the release binary, so none can run (docs/PACKAGING.md): with the linker's garbage
+    /// collection, a function that is in it is one some live code calls. scripts/build-release wraps the lookups
+    /// that dependencies call in code the program never runs; a wrap without its stub would leave a weak undefined
+    /// `__wrap_` symbol, a call to address 0.
+    @Test func noNameServiceLookupIsLinkedIn() throws {
+        try Self.requireRelease()
+        let nm = try ChildProcess.run("/usr/bin/nm", [Self.twin], environment: [("PATH", bytes("/usr/bin:/bin"))])
+        try #require(nm.status == 0, "\(nm.stderrText)")
+        let lookups = Set(Self.nameServiceLookups)
+        var linked: [String] = []
+        var unresolvedWraps: [String] = []
+        for line in nm.stdoutText.split(separator: "\n") {
+            let fields = line.split(separator: " ")
+            guard let name = fields.last.map(String.init), fields.count >= 2 else { continue }
+            let type = fields[fields.count - 2]
+            if "TtWwi".contains(type), fields.count == 3, lookups.contains(name) { linked.append(name) }
+            if "Uw".contains(type), fields.count == 2, name.hasPrefix("__wrap_") { unresolvedWraps.append(name) }
+        }
+        #expect(linked.isEmpty, "NSS lookups in the binary: \(linked)")
+        #expect(unresolvedWraps.isEmpty, "wrapped without a stub: \(unresolvedWraps)")
     }
 }
