@@ -26,6 +26,23 @@ package enum ProcessIO {
         }
     }
 
+    /// The whole of a small file: at most `limit` bytes, or EFBIG.
+    package static func readFile(_ path: String, limit: Int) -> Result<[UInt8], SystemCallError> {
+        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { return .failure(SystemCallError(code: errno)) }
+        defer { close(fd) }
+        var content: [UInt8] = []
+        var buffer = [UInt8](repeating: 0, count: 4096)
+        while true {
+            let count = read(fd, &buffer, buffer.count)
+            if count < 0 && errno == EINTR { continue }
+            if count < 0 { return .failure(SystemCallError(code: errno)) }
+            if count == 0 { return .success(content) }
+            content += buffer[..<count]
+            if content.count > limit { return .failure(SystemCallError(code: EFBIG)) }
+        }
+    }
+
     /// A pipe for a signal handler to write a byte to and a loop to poll: both ends non-blocking, so a full pipe
     /// never blocks the handler, and close-on-exec.
     static func signalPipe() -> (read: Int32, write: Int32)? {

@@ -25,10 +25,13 @@ struct Check: ParsableCommand {
         // Bytes, not Strings, from the argument to the answer: the report shows what the CGI answer would carry.
         var report: [UInt8] = []
         func line(_ text: String) { report += Array(text.utf8) }
-        for (variable, value, source) in targetOptions.sources() {
+        // The same file serve reads; its OAUTH_FORWARD_OPTIONS are serve's, and do not matter here.
+        let file = try targetOptions.settingsFile(allowsOptions: true)
+        let values = targetOptions.values(file: file)
+        for (variable, value, source) in targetOptions.sources(file: file) {
             report += Array("\(variable): ".utf8) + (value ?? Array("-".utf8)) + Array(" (\(source))\n".utf8)
         }
-        switch targetOptions.values.configuration() {
+        switch values.configuration() {
         case .success(let configuration):
             switch configuration.route {
             case .fixed(let target):
@@ -51,7 +54,7 @@ struct Check: ParsableCommand {
             method: Array(method.utf8),
             pathInfo: Array(bytes[..<(split ?? bytes.endIndex)]),
             query: split.map { Array(bytes[($0 + 1)...]) } ?? [])
-        let outcome = Forwarder.respond(to: cgiRequest, configuration: targetOptions.values.configuration())
+        let outcome = Forwarder.respond(to: cgiRequest, configuration: values.configuration())
         // The answer's lines end in LF here, for a terminal; its bytes are otherwise the CGI answer's.
         line("\n")
         let answer = outcome.responseBytes

@@ -12,6 +12,14 @@ struct Serve: ParsableCommand {
         discussion: """
             Without --listen it serves a socket it inherited: systemd socket activation (LISTEN_FDS), or a \
             listening socket on fd 0 (StandardInput=socket, spawn-fcgi).
+
+            Signals to the first process: SIGHUP reloads. The binary on disk (an upgrade) is run again with the \
+            same command line and environment, reads --config again, and takes over the socket; its workers serve \
+            before the old ones finish what they hold, so no request is lost. A reload that cannot work (the new \
+            binary does not start, or refuses the configuration) changes nothing and logs why. SIGTERM and SIGINT \
+            stop: requests in flight finish within --grace.
+
+            Over TCP, only loopback is served without --allow-from.
             """
     )
 
@@ -44,7 +52,7 @@ struct Serve: ParsableCommand {
         help: "Seconds a connection may take over one request in all, from waiting for it to taking the answer.")
     var requestTimeout: Double = WorkerSettings.defaultRequestTimeout.seconds
 
-    @Option(help: "Seconds to finish the requests in flight on SIGTERM or SIGINT.")
+    @Option(help: "Seconds to finish the requests in flight on SIGTERM or SIGINT, and for old workers on a reload.")
     var grace: Double = WorkerSettings.defaultGrace.seconds
 
     @OptionGroup var targetOptions: TargetOptions
@@ -74,10 +82,31 @@ struct Serve: ParsableCommand {
     }
 
     func run() throws {
+        guard let file = try targetOptions.settingsFile(allowsOptions: true) else { return try serve(file: nil) }
+        let options = file.options
+        guard !options.isEmpty else { return try serve(file: file) }
+        // The file's flags come first, so that the command line's win; the file is not read a second time.
+        if options.contains(where: { $0 == "--config" || $0.hasPrefix("--config=") }) {
+            throw ValidationError(
+                "--config \(targetOptions.config ?? ""): \(SettingsFile.optionsName) cannot name --config")
+        }
+        var commandLine = CommandLine.arguments.dropFirst()
+        if commandLine.first == "serve" { commandLine = commandLine.dropFirst() }
+        let expanded: Serve
+        do {
+            expanded = try Serve.parse(options + commandLine)
+        } catch {
+            throw ValidationError(
+                "--config \(targetOptions.config ?? ""): \(SettingsFile.optionsName): \(Serve.message(for: error))")
+        }
+        try expanded.serve(file: file)
+    }
+
+    private func serve(file: SettingsFile?) throws {
         // A configuration that cannot be right stops the daemon before it accepts anything. An unset target
         // is allowed: the web server may send it with each request (fastcgi_param, SetEnv).
         let configured: [(String, String)]
-        switch targetOptions.values.configuration() {
+        switch targetOptions.values(file: file).configuration() {
         case .success(let configuration):
             configured = [("target", configuration.targetLogName)]
         case .failure(.target(.unset)):
@@ -148,7 +177,7 @@ struct Serve: ParsableCommand {
             workerSettings: WorkerSettings(
                 threads: threads, idleTimeout: .seconds(idleTimeout), requestTimeout: .seconds(requestTimeout),
                 grace: .seconds(grace)),
-            environment: targetOptions.workerEnvironment
+            environment: targetOptions.workerEnvironment(file: file)
                 + (allowlist.map { [(PeerAllowlist.variable, $0.description)] } ?? []),
             version: OAuthForwardCommand.version,
             commandLine: (0..<Int(CommandLine.argc)).compactMap {

@@ -2,12 +2,23 @@ import ArgumentParser
 import FastCGIDaemon
 import OAuthForward
 
-/// The process-level forms of the variables; flags win over the environment.
+/// The process-level forms of the variables: flags, the environment, and a settings file, in that order of
+/// precedence.
 struct TargetOptions: ParsableArguments {
     @Option(help: ArgumentHelp(Self.help(.target))) var target: String?
     @Option(help: ArgumentHelp(Self.help(.providers))) var providers: String?
     @Option(help: ArgumentHelp(Self.help(.environments))) var environments: String?
     @Option(help: ArgumentHelp(Self.help(.fallback))) var fallback: String?
+    @Option(
+        help: ArgumentHelp(
+            "A file of NAME=value lines setting the variables above, such as /etc/default/oauth-forward-cgi; the "
+                + "environment and the flags win over it. serve reads it at start and again at each reload (SIGHUP), "
+                + "and takes more of its own flags from \(SettingsFile.optionsName) in it.",
+            valueName: "file"))
+    var config: String?
+
+    /// The most a settings file may hold.
+    static let settingsFileLimit = 65536
 
     private static func help(_ variable: ConfigurationVariable) -> String {
         "\(variable.plainValues). Overrides \(variable.name)."
@@ -17,22 +28,41 @@ struct TargetOptions: ParsableArguments {
         [(.target, target), (.providers, providers), (.environments, environments), (.fallback, fallback)]
     }
 
-    /// Each variable's value and where it came from: a flag, the environment, or nowhere.
-    func sources() -> [(variable: String, value: [UInt8]?, source: String)] {
+    /// The file `--config` names, read; nil without `--config`. `serve` allows `OAUTH_FORWARD_OPTIONS` in it.
+    func settingsFile(allowsOptions: Bool) throws -> SettingsFile? {
+        guard let config else { return nil }
+        switch ProcessIO.readFile(config, limit: Self.settingsFileLimit) {
+        case .failure(let error):
+            throw ValidationError("--config \(config): cannot be read: \(error.message)")
+        case .success(let bytes):
+            do throws(SettingsFileError) {
+                return try SettingsFile(parsing: bytes, allowsOptions: allowsOptions)
+            } catch {
+                throw ValidationError("--config \(config): \(error.message)")
+            }
+        }
+    }
+
+    /// Each variable's value and where it came from: a flag, the environment, the settings file, or nowhere.
+    func sources(file: SettingsFile?) -> [(variable: String, value: [UInt8]?, source: String)] {
         flags.map { variable, value in
             if let value { return (variable.name, Array(value.utf8), variable.flag) }
             if let value = ProcessIO.environment(variable.name) { return (variable.name, value, "environment") }
+            if let value = file?.values[variable.name] { return (variable.name, value, "file \(config ?? "")") }
             return (variable.name, nil, "unset")
         }
     }
 
-    var values: ConfigurationValues {
-        let found = Dictionary(uniqueKeysWithValues: sources().map { ($0.variable, $0.value) })
+    func values(file: SettingsFile?) -> ConfigurationValues {
+        let found = Dictionary(uniqueKeysWithValues: sources(file: file).map { ($0.variable, $0.value) })
         return ConfigurationValues { found[$0] ?? nil }
     }
 
-    /// What the workers get in their environment, so flags reach them as process-level values.
-    var workerEnvironment: [(String, String)] {
-        flags.compactMap { variable, value in value.map { (variable.name, $0) } }
+    /// What the workers get in their environment, so that flags and the file reach them as process-level values.
+    func workerEnvironment(file: SettingsFile?) -> [(String, String)] {
+        sources(file: file).compactMap { variable, value, source in
+            guard source != "environment", source != "unset", let value else { return nil }
+            return (variable, String(decoding: value, as: UTF8.self))
+        }
     }
 }

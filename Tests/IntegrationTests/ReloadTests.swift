@@ -90,6 +90,38 @@ extension ServerSuites {
             #expect(daemon.process.pid == supervisor && daemon.process.wait(timeout: 0) == nil)
         }
 
+        /// The settings file (/etc/default/oauth-forward-cgi under systemd) is read again at each reload: a changed
+        /// target and a changed worker count take effect, and a file with a mistake is refused with the old one
+        /// still serving.
+        @Test func reloadAppliesAChangedSettingsFile() throws {
+            let directory = try makeScratchDirectory("settings")
+            let file = directory + "/oauth-forward-cgi"
+            func write(_ text: String) throws { try replace(file, with: bytes(text)) }
+            try write("OAUTH_FORWARD_TARGET=sandbox-eu\nOAUTH_FORWARD_OPTIONS=--workers 2 --threads 2\n")
+            let daemon = try Daemon(["--config", file], environment: [])
+            let supervisor = daemon.process.pid
+            let sandbox = bytes("https://api.sandbox.eu.junction.com/v2/link/connect/oura")
+            #expect(try daemon.get(query: "a=1").stdout == Daemon.redirect(to: sandbox + bytes("?a=1")))
+            try daemon.waitForWorkers(2)
+
+            try write(
+                "# changed\nOAUTH_FORWARD_TARGET='production-eu'\nOAUTH_FORWARD_OPTIONS=--workers 3 --threads 2\n")
+            kill(supervisor, SIGHUP)
+            try waitFor(count: 1, of: "event=reload ", in: { daemon.log })
+            try waitFor(count: 2, of: "event=worker_retired ", in: { daemon.log })
+            let production = bytes("https://api.eu.junction.com/v2/link/connect/oura")
+            #expect(try daemon.get(query: "b=2").stdout == Daemon.redirect(to: production + bytes("?b=2")))
+            try daemon.waitForWorkers(3)
+            let workers = daemon.workers
+
+            try write("OAUTH_FORWARD_TARGT=sandbox-us\n")
+            kill(supervisor, SIGHUP)
+            try waitFor(count: 1, of: "event=reload_failed ", in: { daemon.log })
+            #expect(daemon.log.contains("line 1: OAUTH_FORWARD_TARGT is not a setting this program reads"))
+            #expect(try daemon.get(query: "c=3").stdout == Daemon.redirect(to: production + bytes("?c=3")))
+            #expect(daemon.workers.sorted() == workers.sorted())
+        }
+
         /// Replaces `path` the way dpkg does: a new file renamed over the old, which running processes keep.
         private func replace(_ path: String, with content: [UInt8]) throws {
             let temporary = path + ".new"

@@ -17,7 +17,10 @@ extension ServerSuites {
             for name in ["oauth-forward-cgi.service", "oauth-forward-cgi.socket"] {
                 let text = try String(contentsOfFile: "\(repository)/systemd/\(name)", encoding: .utf8)
                 if name.hasSuffix(".service") {
-                    try #require(text.contains("ExecStart=/usr/bin/oauth-forward-cgi serve"))
+                    try #require(
+                        text.contains(
+                            "ExecStart=/usr/bin/oauth-forward-cgi serve --config /etc/default/oauth-forward-cgi\n"))
+                    try #require(text.contains("ExecReload=/bin/kill -HUP $MAINPID\n"))
                 }
                 try text.replacingOccurrences(of: "/usr/bin/oauth-forward-cgi", with: Binary.path)
                     .write(toFile: "\(directory)/\(name)", atomically: true, encoding: .utf8)
@@ -59,23 +62,15 @@ extension ServerSuites {
             }
         }
 
-        /// The environment file's values, passed as the service passes them, start a daemon that serves.
+        /// The shipped /etc/default file, read by the program as the service runs it, starts a daemon that serves.
         @Test func environmentFileStartsAWorkingDaemon() throws {
             try requireTool("/usr/bin/systemd-socket-activate", package: "systemd")
-            let file = try String(
-                contentsOfFile: "\(Self.repository)/systemd/oauth-forward-cgi.default", encoding: .utf8)
-            var values: [String: String] = [:]
-            for line in file.split(separator: "\n") where !line.hasPrefix("#") && line.contains("=") {
-                let parts = line.split(separator: "=", maxSplits: 1)
-                values[String(parts[0])] = String(parts[1])
-            }
-            let target = try #require(values["OAUTH_FORWARD_TARGET"])
-            let options = try #require(values["OAUTH_FORWARD_OPTIONS"]).split(separator: " ").map(String.init)
+            let file = "\(Self.repository)/systemd/oauth-forward-cgi.default"
             let directory = try makeScratchDirectory("envfile")
             let path = directory + "/fcgi.sock"
             let service = try ChildProcess(
                 "/usr/bin/systemd-socket-activate",
-                ["-l", path, "-E", "OAUTH_FORWARD_TARGET=\(target)", Binary.path, "serve"] + options,
+                ["-l", path, Binary.path, "serve", "--config", file],
                 environment: [("PATH", bytes("/usr/bin:/bin"))])
             defer { service.stop() }
             let answer = Daemon.firstAnswer(at: path, query: "code=1")
