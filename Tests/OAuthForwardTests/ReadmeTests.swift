@@ -9,10 +9,13 @@ import Glibc
 /// The README's tables are the code's: a variable or an environment added, renamed or reworded in one place and
 /// not the other fails here.
 @Suite struct ReadmeTests {
-    static let readme: String = {
-        // Tests/OAuthForwardTests/ReadmeTests.swift, three levels below the repository.
-        let repository = "/" + #filePath.split(separator: "/").dropLast(3).joined(separator: "/")
-        guard let file = fopen(repository + "/README.md", "r") else { return "" }
+    // Tests/OAuthForwardTests/ReadmeTests.swift, three levels below the repository.
+    static let repository = "/" + #filePath.split(separator: "/").dropLast(3).joined(separator: "/")
+
+    static let readme = read("README.md")
+
+    static func read(_ path: String) -> String {
+        guard let file = fopen(repository + "/" + path, "r") else { return "" }
         defer { fclose(file) }
         var text: [UInt8] = []
         var buffer = [UInt8](repeating: 0, count: 65536)
@@ -22,7 +25,7 @@ import Glibc
             text += buffer[..<count]
         }
         return String(decoding: text, as: UTF8.self)
-    }()
+    }
 
     @Test func configurationTableIsTheVariablesTable() {
         #expect(!Self.readme.isEmpty, "README.md could not be read")
@@ -36,5 +39,30 @@ import Glibc
             + JunctionEnvironment.allCases.map { "| `\($0.presetName)` | `\($0.callbackTemplate)` |" })
             .joined(separator: "\n")
         #expect(Self.readme.contains(table + "\n"), "README.md's presets table differs from:\n\(table)")
+    }
+
+    /// spawn-fcgi without -n forks and points the program's stdout and stderr at /dev/null: every log line lost.
+    /// Each spawn-fcgi command the documents show keeps it, and sends stderr somewhere.
+    @Test(arguments: [
+        "README.md", "nginx.conf.example", "apache.conf.example", "docs/OPERATIONS.md", "docs/DAEMON.md",
+        "docs/APACHE.md", "docs/SHARED-HOSTING.md",
+    ])
+    func everySpawnFCGICommandKeepsTheLog(path: String) {
+        let text = Self.read(path)
+        #expect(!text.isEmpty, "\(path) could not be read")
+        let lines = text.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
+        for (index, line) in lines.enumerated() {
+            let command = line.drop { $0 == " " || $0 == "#" }
+            guard command.hasPrefix("spawn-fcgi ") else { continue }
+            // The command with its continuation lines.
+            var whole = String(command)
+            var next = index + 1
+            while whole.hasSuffix("\\"), next < lines.count {
+                whole += " " + lines[next].drop { $0 == " " || $0 == "#" }
+                next += 1
+            }
+            #expect(whole.contains(" -n "), "\(path):\(index + 1) runs spawn-fcgi without -n: \(whole)")
+            #expect(whole.contains("2>>"), "\(path):\(index + 1) sends stderr nowhere: \(whole)")
+        }
     }
 }
