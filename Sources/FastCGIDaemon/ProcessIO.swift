@@ -26,6 +26,15 @@ package enum ProcessIO {
         }
     }
 
+    /// This binary's own path, from /proc/self/exe: so that workers show under its name in `ps`, a reload finds
+    /// the file that replaced it, and `check` finds the settings file beside it. Nil without /proc.
+    package static func executablePath() -> String? {
+        var buffer = [CChar](repeating: 0, count: Int(PATH_MAX) + 1)
+        let length = readlink("/proc/self/exe", &buffer, buffer.count - 1)
+        guard length > 0 else { return nil }
+        return String(decoding: buffer[..<length].map { UInt8(bitPattern: $0) }, as: UTF8.self)
+    }
+
     /// The whole of a small file: at most `limit` bytes, or EFBIG.
     package static func readFile(_ path: String, limit: Int) -> Result<[UInt8], SystemCallError> {
         let fd = open(path, O_RDONLY | O_CLOEXEC)

@@ -73,7 +73,7 @@ package struct Supervisor {
         Shutdown.install(worker: false)
         SupervisorSignals.install()
         // Read now: once a package upgrade has replaced the file, /proc/self/exe names it "(deleted)".
-        let executable = Self.executablePath()
+        let executable = ProcessIO.executablePath() ?? "/proc/self/exe"
         var running: [Running] = []
         var retiring: [Retiring] = []
         var backoff = RespawnBackoff()
@@ -277,15 +277,6 @@ package struct Supervisor {
         }
         Log.event("worker_start", [("worker", "\(pid)")])
         return Running(pid: pid, started: .now, readyFD: ready[0])
-    }
-
-    /// This binary's own path, so workers show under its name in `ps` and a reload finds the file that replaced
-    /// it; /proc/self/exe if it cannot be read.
-    private static func executablePath() -> String {
-        var buffer = [CChar](repeating: 0, count: Int(PATH_MAX) + 1)
-        let length = readlink("/proc/self/exe", &buffer, buffer.count - 1)
-        guard length > 0 else { return "/proc/self/exe" }
-        return String(decoding: buffer[..<length].map { UInt8(bitPattern: $0) }, as: UTF8.self)
     }
 
     static func describe(_ status: Int32) -> [(String, String)] {

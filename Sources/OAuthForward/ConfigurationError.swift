@@ -5,9 +5,16 @@ public enum ConfigurationError: Error, Equatable, Sendable {
     case providers(AllowlistError)
     case environments(EnvironmentsError)
     case fallback(TargetError)
+    /// The settings file beside the program (`ScriptSettings`) exists and was refused.
+    case settingsFile(path: String, SettingsFileProblem)
 
     public var message: String {
         switch self {
+        case .target(.unset):
+            "\(ForwardTarget.variable) is not set: set it where the web server passes variables to the program "
+                + "(SetEnv, fastcgi_param), or, where it cannot (suEXEC), in \(ScriptSettings.fileName) beside the "
+                + "program; valid values: \(JunctionEnvironment.presetList), auto, or an https:// URL template such as "
+                + "https://example.com/callback/{provider}"
         case .target(let error):
             "\(ForwardTarget.variable) \(error.problem); valid values: \(JunctionEnvironment.presetList), auto, "
                 + "or an https:// URL template such as https://example.com/callback/{provider}"
@@ -23,6 +30,8 @@ public enum ConfigurationError: Error, Equatable, Sendable {
         case .fallback(let error):
             "\(Configuration.fallbackVariable) \(error.problem); give the https:// URL of your own callback "
                 + "endpoint, such as https://example.com/oauth/callback"
+        case .settingsFile(let path, let problem):
+            "\(path) \(problem.problem)"
         }
     }
 }

@@ -25,13 +25,28 @@ struct Check: ParsableCommand {
         // Bytes, not Strings, from the argument to the answer: the report shows what the CGI answer would carry.
         var report: [UInt8] = []
         func line(_ text: String) { report += Array(text.utf8) }
-        // The same file serve reads; its OAUTH_FORWARD_OPTIONS are serve's, and do not matter here.
-        let file = try targetOptions.settingsFile(allowsOptions: true)
+        // The same file serve reads (its OAUTH_FORWARD_OPTIONS are serve's, and do not matter here); without
+        // --config, the one a CGI request reads beside the program, as shared hosting uses it.
+        var file = try targetOptions.settingsFile(allowsOptions: true)
+        var fileName = targetOptions.config
+        var refusal: ConfigurationError?
+        if file == nil, let executable = ProcessIO.executablePath(),
+            let path = ScriptSettings.path(besideScript: Array(executable.utf8))
+        {
+            switch ScriptSettingsFile.lookup(at: path) {
+            case .absent: break
+            case .found(let found):
+                file = found
+                fileName = String(decoding: path, as: UTF8.self)
+            case .refused(let error): refusal = error
+            }
+        }
         let values = targetOptions.values(file: file)
-        for (variable, value, source) in targetOptions.sources(file: file) {
+        for (variable, value, source) in targetOptions.sources(file: file, fileName: fileName) {
             report += Array("\(variable): ".utf8) + (value ?? Array("-".utf8)) + Array(" (\(source))\n".utf8)
         }
-        switch values.configuration() {
+        let configuration = refusal.map { ConfigurationResult.failure($0) } ?? values.configuration()
+        switch configuration {
         case .success(let configuration):
             switch configuration.route {
             case .fixed(let target):
@@ -54,7 +69,7 @@ struct Check: ParsableCommand {
             method: Array(method.utf8),
             pathInfo: Array(bytes[..<(split ?? bytes.endIndex)]),
             query: split.map { Array(bytes[($0 + 1)...]) } ?? [])
-        let outcome = Forwarder.respond(to: cgiRequest, configuration: values.configuration())
+        let outcome = Forwarder.respond(to: cgiRequest, configuration: configuration)
         // The answer's lines end in LF here, for a terminal; its bytes are otherwise the CGI answer's.
         line("\n")
         let answer = outcome.responseBytes

@@ -43,12 +43,17 @@ struct TargetOptions: ParsableArguments {
         }
     }
 
-    /// Each variable's value and where it came from: a flag, the environment, the settings file, or nowhere.
-    func sources(file: SettingsFile?) -> [(variable: String, value: [UInt8]?, source: String)] {
+    /// Each variable's value and where it came from: a flag, the environment, the settings file (named
+    /// `fileName`, `--config` by default), or nowhere.
+    func sources(
+        file: SettingsFile?, fileName: String? = nil
+    ) -> [(variable: String, value: [UInt8]?, source: String)] {
         flags.map { variable, value in
             if let value { return (variable.name, Array(value.utf8), variable.flag) }
             if let value = ProcessIO.environment(variable.name) { return (variable.name, value, "environment") }
-            if let value = file?.values[variable.name] { return (variable.name, value, "file \(config ?? "")") }
+            if let value = file?.values[variable.name] {
+                return (variable.name, value, "file \(fileName ?? config ?? "")")
+            }
             return (variable.name, nil, "unset")
         }
     }

@@ -1,0 +1,27 @@
+/// `oauth-forward-cgi.conf` in the directory of the running CGI script, for hosts whose web server cannot pass
+/// variables to it: Apache's suEXEC clears the environment down to a fixed list, and `SetEnv` never arrives.
+/// suEXEC keeps `SCRIPT_FILENAME`, which says where the script, and so the file, is.
+///
+/// The file is trusted as suEXEC trusts a script: only when nobody but its owner can change it, and its owner is the
+/// user the program runs as, or root.
+public enum ScriptSettings {
+    public static let fileName = "oauth-forward-cgi.conf"
+
+    /// The most the file may hold.
+    public static let sizeLimit = 65536
+
+    /// The file's path beside the script at `scriptFilename`; nil when that path names no directory.
+    public static func path(besideScript scriptFilename: [UInt8]) -> [UInt8]? {
+        guard let slash = scriptFilename.lastIndex(of: UInt8(ascii: "/")) else { return nil }
+        return Array(scriptFilename[...slash]) + Array(fileName.utf8)
+    }
+
+    /// Why a file of this type, mode and owner cannot be trusted; nil when it can. `mode` is `st_mode`.
+    public static func problem(mode: UInt32, owner: UInt32, runningAs user: UInt32) -> SettingsFileProblem? {
+        if mode & 0o170000 != 0o100000 { return .notARegularFile }
+        if mode & 0o002 != 0 { return .writableByOthers }
+        if mode & 0o020 != 0 { return .writableByGroup }
+        if owner != user && owner != 0 { return .ownedByAnotherUser(owner: owner, user: user) }
+        return nil
+    }
+}
