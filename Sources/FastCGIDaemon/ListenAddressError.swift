@@ -5,17 +5,21 @@ package enum ListenAddressError: Error, Equatable, Sendable {
     case badPort
     case unixPathTooLong
 
-    package var message: String {
+    package var message: String { message(naming: "--listen") }
+
+    /// The message for the flag or argument that held the address: `--listen`, or `probe`'s `ADDR`.
+    package func message(naming argument: String) -> String {
         let forms =
             "use a unix socket path (/run/oauth-forward-cgi/oauth-forward-cgi.sock) or a numeric address "
             + "(127.0.0.1:9000, [::1]:9000)"
         return switch self {
-        case .empty: "--listen is empty; \(forms)"
-        case .malformed: "--listen is not an address; \(forms)"
+        case .empty: "\(argument) is empty; \(forms)"
+        case .malformed: "\(argument) is not an address; \(forms)"
         case .hostName:
-            "--listen takes numeric addresses only: the static binary cannot resolve host names; \(forms)"
-        case .badPort: "--listen has a port outside 1-65535; \(forms)"
-        case .unixPathTooLong: "--listen is a unix socket path longer than \(ListenAddress.maximumUnixPathLength) bytes"
+            "\(argument) takes numeric addresses only: the static binary cannot resolve host names; \(forms)"
+        case .badPort: "\(argument) has a port outside 1-65535; \(forms)"
+        case .unixPathTooLong:
+            "\(argument) is a unix socket path longer than \(ListenAddress.maximumUnixPathLength) bytes"
         }
     }
 }

@@ -28,6 +28,20 @@ new_chroot() {
     install -m 755 "$binary" "$chroot_dir/oauth-forward-cgi"
 }
 
+# Starts `serve` on /fcgi.sock in the chroot, with one worker and the given flags, as $daemon, logging to
+# daemon.log, and waits for its socket.
+start_daemon_in_chroot() {
+    chroot "$chroot_dir" /oauth-forward-cgi serve --listen /fcgi.sock --workers 1 --target sandbox-us "$@" \
+        2>"$chroot_dir/daemon.log" &
+    daemon=$!
+    local deadline=$((SECONDS + 10))
+    while [ ! -S "$chroot_dir/fcgi.sock" ]; do
+        kill -0 "$daemon" 2>/dev/null && [ "$SECONDS" -lt "$deadline" ] ||
+            fail "no socket: $(cat "$chroot_dir/daemon.log")"
+        sleep 0.1
+    done
+}
+
 # A shared host has no Swift and no libfcgi: an empty root with nothing but the binary stands in for it.
 test_release_binary_answers_a_cgi_request_in_an_empty_chroot() {
     new_chroot
@@ -93,19 +107,34 @@ test_socket_group_name_comes_from_etc_group_in_a_chroot() {
     [ "$status" -eq 64 ] && grep -qF -- "--socket-group web is not a known group: no line of /etc/group names it" \
         <<<"$output" || fail "exit $status for a name /etc/group lacks: $output"
 
-    chroot "$chroot_dir" /oauth-forward-cgi serve --listen /fcgi.sock --socket-group www-data --workers 1 \
-        --target sandbox-us 2>"$chroot_dir/daemon.log" &
-    daemon=$!
-    local deadline=$((SECONDS + 10))
-    while [ ! -S "$chroot_dir/fcgi.sock" ]; do
-        kill -0 "$daemon" 2>/dev/null && [ "$SECONDS" -lt "$deadline" ] ||
-            fail "no socket: $(cat "$chroot_dir/daemon.log")"
-        sleep 0.1
-    done
+    start_daemon_in_chroot --socket-group www-data
     [ "$(stat -c %g "$chroot_dir/fcgi.sock")" = 4321 ] ||
         fail "the socket's group is $(stat -c %g "$chroot_dir/fcgi.sock"), not the first www-data of /etc/group"
     kill -TERM "$daemon"
     wait "$daemon" || fail "the daemon exited $? on SIGTERM: $(cat "$chroot_dir/daemon.log")"
+}
+
+# The static binary's probe, which links no name lookup either: a 307 from the daemon, and a clear failure once it
+# has gone.
+test_probe_answers_from_the_static_binary_in_a_chroot() {
+    new_chroot
+    mkdir -m 555 "$chroot_dir/proc"
+    mount -t proc proc "$chroot_dir/proc"
+    daemon=""
+    trap '[ -z "$daemon" ] || kill "$daemon" 2>/dev/null || true; umount "$chroot_dir/proc"; rm -rf "$chroot_dir"' EXIT
+    start_daemon_in_chroot
+    local output status=0
+    output=$(chroot "$chroot_dir" /oauth-forward-cgi probe /fcgi.sock 2>&1) || status=$?
+    [ "$status" -eq 0 ] && grep -qE '^307 Temporary Redirect in [0-9]+\.[0-9] ms$' <<<"$output" ||
+        fail "probe: exit $status: $output"
+    grep -q "provider=probe status=307 target=sandbox-us query_bytes=0" "$chroot_dir/daemon.log" ||
+        fail "the daemon logged no probe: $(cat "$chroot_dir/daemon.log")"
+    kill -TERM "$daemon"
+    wait "$daemon" || fail "the daemon exited $? on SIGTERM: $(cat "$chroot_dir/daemon.log")"
+    status=0
+    output=$(chroot "$chroot_dir" /oauth-forward-cgi probe /fcgi.sock 2>&1) || status=$?
+    [ "$status" -eq 1 ] && grep -qF "cannot connect to unix:/fcgi.sock: No such file or directory" <<<"$output" ||
+        fail "probe of a stopped daemon: exit $status: $output"
 }
 
 # Without /proc the static runtime sees no command line: flags cannot work, and the program says why.

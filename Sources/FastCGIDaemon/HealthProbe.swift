@@ -1,0 +1,120 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// `probe`: one real request to a running daemon, sent as a web server sends it, and a verdict on the answer.
+package enum HealthProbe {
+    /// The provider a probe asks for unless told another: a valid name, and plain to see in the daemon's log.
+    package static let defaultProvider = "probe"
+
+    /// How long the whole exchange may take unless told otherwise: a daemon answers in a millisecond or so, and a
+    /// health check that waits longer than a few seconds stalls what runs it.
+    package static let defaultTimeout = Duration.seconds(3)
+    package static let timeoutRange = Duration.milliseconds(100)...Duration.seconds(3600)
+
+    /// What nginx with Debian's fastcgi_params sends for `GET /oauth_callback/<provider>` with an empty query, so
+    /// never a code or a state. `extra` replaces a parameter of the same name, or comes last, as a `fastcgi_param`
+    /// line of the web server's would (libfcgi reads the first of two with one name).
+    package static func request(provider: [UInt8], extra: [(name: [UInt8], value: [UInt8])] = []) -> FastCGIRequest {
+        let uri = Array("/oauth_callback/".utf8) + provider
+        let standard: [(String, [UInt8])] = [
+            ("GATEWAY_INTERFACE", Array("CGI/1.1".utf8)), ("SERVER_PROTOCOL", Array("HTTP/1.1".utf8)),
+            ("REQUEST_METHOD", Array("GET".utf8)), ("REQUEST_URI", uri), ("DOCUMENT_URI", uri),
+            ("SCRIPT_NAME", Array("/oauth_callback".utf8)), ("PATH_INFO", Array("/".utf8) + provider),
+            ("QUERY_STRING", []), ("CONTENT_LENGTH", []), ("HTTP_USER_AGENT", Array("oauth-forward-cgi probe".utf8)),
+        ]
+        let replaced = Set(extra.map(\.name))
+        let kept = standard.map { (name: Array($0.utf8), value: $1) }.filter { !replaced.contains($0.name) }
+        return FastCGIRequest(parameters: kept + extra)
+    }
+
+    /// Sends `request` to `address` and reads the whole answer, from connecting to END_REQUEST within `timeout`.
+    package static func exchange(
+        _ request: FastCGIRequest, with address: ListenAddress, timeout: Duration
+    ) -> Result<FastCGIResponse, HealthProbeError> {
+        let deadline = ContinuousClock.now.advanced(by: timeout)
+        let type = Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue) | Int32(SOCK_NONBLOCK.rawValue)
+        let fd = socket(address.family, type, 0)
+        guard fd >= 0 else { return .failure(.cannotConnect(address, code: errno)) }
+        defer { close(fd) }
+
+        if address.withSystemAddress({ connect(fd, $0, $1) }) != 0 {
+            // A unix socket whose backlog is full says EAGAIN at once; TCP says EINPROGRESS and goes on.
+            guard errno == EINPROGRESS else { return .failure(.cannotConnect(address, code: errno)) }
+            guard wait(fd, for: POLLOUT, until: deadline) else { return .failure(.timedOut(address, after: timeout)) }
+            var code: Int32 = 0
+            var length = socklen_t(MemoryLayout<Int32>.size)
+            getsockopt(fd, SOL_SOCKET, SO_ERROR, &code, &length)
+            if code != 0 { return .failure(.cannotConnect(address, code: code)) }
+        }
+
+        let bytes = request.bytes
+        var sent = 0
+        while sent < bytes.count {
+            let count = bytes[sent...].withUnsafeBytes { send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
+            if count >= 0 {
+                sent += count
+            } else if errno == EAGAIN {
+                guard wait(fd, for: POLLOUT, until: deadline) else {
+                    return .failure(.timedOut(address, after: timeout))
+                }
+            } else if errno == EPIPE || errno == ECONNRESET {
+                // The peer hung up before taking the whole request: what it said first, if anything, says why.
+                break
+            } else if errno != EINTR {
+                return .failure(.lost(address, code: errno))
+            }
+        }
+
+        var reader = FastCGIResponseReader()
+        var chunk = [UInt8](repeating: 0, count: 16384)
+        while true {
+            guard wait(fd, for: POLLIN, until: deadline) else { return .failure(.timedOut(address, after: timeout)) }
+            let count = chunk.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, 0) }
+            // A peer that closes with the request unread resets the connection, unix sockets too.
+            if count == 0 || (count < 0 && errno == ECONNRESET) { return .failure(.closed(address)) }
+            if count < 0 {
+                if errno == EINTR || errno == EAGAIN { continue }
+                return .failure(.lost(address, code: errno))
+            }
+            do throws(FastCGIResponseError) {
+                if let response = try reader.read(chunk[..<count]) { return .success(response) }
+            } catch {
+                return .failure(.unreadableAnswer(address, error))
+            }
+        }
+    }
+
+    /// Waits until `fd` is ready for `events`, or has an error to report; false once `deadline` has passed.
+    private static func wait(_ fd: Int32, for events: Int32, until deadline: ContinuousClock.Instant) -> Bool {
+        while true {
+            let remaining = ContinuousClock.now.duration(to: deadline)
+            guard remaining > .zero else { return false }
+            var entry = pollfd(fd: fd, events: Int16(events), revents: 0)
+            let ready = poll(&entry, 1, Int32(clamping: remaining.milliseconds + 1))
+            if ready > 0 || (ready < 0 && errno != EINTR) { return true }
+        }
+    }
+
+    /// The line a probe prints, and whether it is a pass: only a 307 is, as only a 307 forwards a callback.
+    package static func verdict(on response: FastCGIResponse, after elapsed: Duration) -> Result<String, ProbeFailure> {
+        guard response.protocolStatus == 0 else { return .failure(.refused(protocolStatus: response.protocolStatus)) }
+        let status: CGIStatusLine
+        do throws(FastCGIResponseError) {
+            status = try CGIStatusLine(parsing: response.stdout)
+        } catch {
+            return .failure(.unreadable(error))
+        }
+        let line = "\(status.description) in \(elapsed.millisecondsWithTenths) ms"
+        return status.code == 307 ? .success(line) : .failure(.status(code: status.code, line: line))
+    }
+}
+
+extension Duration {
+    /// `0.4`, `12.0`: milliseconds to a tenth, rounded.
+    var millisecondsWithTenths: String {
+        let (seconds, attoseconds) = components
+        let tenths = (seconds * 1_000_000 + attoseconds / 1_000_000_000_000 + 50) / 100
+        return "\(tenths / 10).\(tenths % 10)"
+    }
+}
