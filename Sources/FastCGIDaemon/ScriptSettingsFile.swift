@@ -9,7 +9,8 @@ import Glibc
 package enum ScriptSettingsFile {
     package enum Lookup {
         case absent
-        case found(SettingsFile)
+        /// The four variables as the file sets them.
+        case found(ConfigurationValues)
         /// It exists and cannot be used: every request answers 500 with this in the log.
         case refused(ConfigurationError)
     }
@@ -21,37 +22,52 @@ package enum ScriptSettingsFile {
     }
 
     package static func lookup(at path: [UInt8]) -> Lookup {
-        let name = String(decoding: path, as: UTF8.self)
-        func refused(_ problem: SettingsFileProblem) -> Lookup { .refused(.settingsFile(path: name, problem)) }
         // Non-blocking, so that a FIFO put there cannot hang the request; fstat refuses it next.
-        let fd = (path + [0]).withUnsafeBufferPointer { buffer in
+        var cPath = path
+        cPath.append(0)
+        let fd = cPath.withUnsafeBufferPointer { buffer in
             buffer.withMemoryRebound(to: CChar.self) { open($0.baseAddress!, O_RDONLY | O_CLOEXEC | O_NONBLOCK) }
         }
         guard fd >= 0 else {
-            return errno == ENOENT || errno == ENOTDIR ? .absent : refused(.unreadable(errorText()))
+            if errno == ENOENT || errno == ENOTDIR { return .absent }
+            return refusal(path, .unreadable(errorText()))
         }
         defer { close(fd) }
         var status = stat()
-        guard fstat(fd, &status) == 0 else { return refused(.unreadable(errorText())) }
+        guard fstat(fd, &status) == 0 else { return refusal(path, .unreadable(errorText())) }
         if let problem = ScriptSettings.problem(mode: status.st_mode, owner: status.st_uid, runningAs: geteuid()) {
-            return refused(problem)
+            return refusal(path, problem)
         }
-        guard status.st_size <= ScriptSettings.sizeLimit else { return refused(.tooLarge) }
-        var bytes = [UInt8](repeating: 0, count: Int(status.st_size) + 1)
+        guard status.st_size <= ScriptSettings.sizeLimit else { return refusal(path, .tooLarge) }
+        // One read: a regular file gives all it has at once. The buffer holds a byte more than the limit, so that
+        // a file that grew past it since fstat shows as too large.
+        let capacity = ScriptSettings.sizeLimit + 1
+        let buffer = UnsafeMutableRawPointer.allocate(byteCount: capacity, alignment: 1)
+        defer { buffer.deallocate() }
         var count = 0
-        while count < bytes.count {
-            let got = bytes.withUnsafeMutableBytes { read(fd, $0.baseAddress! + count, $0.count - count) }
+        while count < capacity {
+            let got = read(fd, buffer + count, capacity - count)
             if got < 0 && errno == EINTR { continue }
-            if got < 0 { return refused(.unreadable(errorText())) }
+            if got < 0 { return refusal(path, .unreadable(errorText())) }
             if got == 0 { break }
             count += got
+            if count >= Int(status.st_size) && count < capacity {
+                // All that fstat promised: one more read only if the file may have grown.
+                break
+            }
         }
-        guard count <= ScriptSettings.sizeLimit else { return refused(.tooLarge) }
+        guard count <= ScriptSettings.sizeLimit else { return refusal(path, .tooLarge) }
+        let bytes = Array(UnsafeRawBufferPointer(start: buffer, count: count))
         do throws(SettingsFileError) {
-            return .found(try SettingsFile(parsing: Array(bytes[..<count]), allowsOptions: false))
+            return .found(try SettingsFile.configurationValues(parsing: bytes))
         } catch {
-            return refused(.syntax(error))
+            return refusal(path, .syntax(error))
         }
+    }
+
+    /// Only on the way out with an error does the path become text.
+    private static func refusal(_ path: [UInt8], _ problem: SettingsFileProblem) -> Lookup {
+        .refused(.settingsFile(path: String(decoding: path, as: UTF8.self), problem))
     }
 
     /// The configuration of a CGI request: the environment's values, and the file's for the variables the
@@ -59,13 +75,10 @@ package enum ScriptSettingsFile {
     package static func configuration(
         environment: ConfigurationValues, scriptFilename: [UInt8]?
     ) -> ConfigurationResult {
-        guard
-            environment.target == nil || environment.providers == nil || environment.environments == nil
-                || environment.fallback == nil
-        else { return environment.configuration() }
+        guard !environment.isComplete else { return environment.configuration() }
         switch lookup(besideScript: scriptFilename) {
         case .absent: return environment.configuration()
-        case .found(let file): return environment.overriding(file.configurationValues).configuration()
+        case .found(let values): return environment.overriding(values).configuration()
         case .refused(let error): return .failure(error)
         }
     }

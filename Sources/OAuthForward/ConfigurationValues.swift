@@ -22,13 +22,36 @@ public struct ConfigurationValues: Equatable, Sendable {
             environments: lookup(Configuration.environmentsVariable), fallback: lookup(Configuration.fallbackVariable))
     }
 
+    public func value(of variable: ConfigurationVariable) -> [UInt8]? {
+        switch variable {
+        case .target: target
+        case .providers: providers
+        case .environments: environments
+        case .fallback: fallback
+        }
+    }
+
     public var isEmpty: Bool { target == nil && providers == nil && environments == nil && fallback == nil }
 
+    /// Whether all four are set. By pattern, not `!= nil`: that comparison is generic, and on a CGI start it made
+    /// the runtime build `Optional<[UInt8]>`'s metadata, about 52,000 instructions (callgrind).
+    public var isComplete: Bool {
+        guard case .some = target, case .some = providers, case .some = environments, case .some = fallback else {
+            return false
+        }
+        return true
+    }
+
     /// These values where set, `base` for the rest: a request's own parameters win, variable by variable.
+    /// By pattern rather than `??`, which is generic: see `isComplete`.
     public func overriding(_ base: ConfigurationValues) -> ConfigurationValues {
-        ConfigurationValues(
-            target: target ?? base.target, providers: providers ?? base.providers,
-            environments: environments ?? base.environments, fallback: fallback ?? base.fallback)
+        func pick(_ own: [UInt8]?, _ other: [UInt8]?) -> [UInt8]? {
+            if case .some(let value) = own { return value }
+            return other
+        }
+        return ConfigurationValues(
+            target: pick(target, base.target), providers: pick(providers, base.providers),
+            environments: pick(environments, base.environments), fallback: pick(fallback, base.fallback))
     }
 
     public func configuration() -> ConfigurationResult {

@@ -13,7 +13,9 @@ public enum ScriptSettings {
     /// The file's path beside the script at `scriptFilename`; nil when that path names no directory.
     public static func path(besideScript scriptFilename: [UInt8]) -> [UInt8]? {
         guard let slash = scriptFilename.lastIndex(of: UInt8(ascii: "/")) else { return nil }
-        return Array(scriptFilename[...slash]) + Array(fileName.utf8)
+        var path = Array(scriptFilename[...slash])
+        path.append(contentsOf: fileName.utf8)
+        return path
     }
 
     /// Why a file of this type, mode and owner cannot be trusted; nil when it can. `mode` is `st_mode`.

@@ -27,7 +27,7 @@ struct Check: ParsableCommand {
         func line(_ text: String) { report += Array(text.utf8) }
         // The same file serve reads (its OAUTH_FORWARD_OPTIONS are serve's, and do not matter here); without
         // --config, the one a CGI request reads beside the program, as shared hosting uses it.
-        var file = try targetOptions.settingsFile(allowsOptions: true)
+        var file = try targetOptions.settingsFile(allowsOptions: true)?.configurationValues
         var fileName = targetOptions.config
         var refusal: ConfigurationError?
         if file == nil, let executable = ProcessIO.executablePath(),

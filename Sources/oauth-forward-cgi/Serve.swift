@@ -106,7 +106,7 @@ struct Serve: ParsableCommand {
         // A configuration that cannot be right stops the daemon before it accepts anything. An unset target
         // is allowed: the web server may send it with each request (fastcgi_param, SetEnv).
         let configured: [(String, String)]
-        switch targetOptions.values(file: file).configuration() {
+        switch targetOptions.values(file: file?.configurationValues).configuration() {
         case .success(let configuration):
             configured = [("target", configuration.targetLogName)]
         case .failure(.target(.unset)):
@@ -177,7 +177,7 @@ struct Serve: ParsableCommand {
             workerSettings: WorkerSettings(
                 threads: threads, idleTimeout: .seconds(idleTimeout), requestTimeout: .seconds(requestTimeout),
                 grace: .seconds(grace)),
-            environment: targetOptions.workerEnvironment(file: file)
+            environment: targetOptions.workerEnvironment(file: file?.configurationValues)
                 + (allowlist.map { [(PeerAllowlist.variable, $0.description)] } ?? []),
             version: OAuthForwardCommand.version,
             commandLine: (0..<Int(CommandLine.argc)).compactMap {

@@ -46,25 +46,25 @@ struct TargetOptions: ParsableArguments {
     /// Each variable's value and where it came from: a flag, the environment, the settings file (named
     /// `fileName`, `--config` by default), or nowhere.
     func sources(
-        file: SettingsFile?, fileName: String? = nil
+        file: ConfigurationValues?, fileName: String? = nil
     ) -> [(variable: String, value: [UInt8]?, source: String)] {
         flags.map { variable, value in
             if let value { return (variable.name, Array(value.utf8), variable.flag) }
             if let value = ProcessIO.environment(variable.name) { return (variable.name, value, "environment") }
-            if let value = file?.values[variable.name] {
+            if let value = file?.value(of: variable) {
                 return (variable.name, value, "file \(fileName ?? config ?? "")")
             }
             return (variable.name, nil, "unset")
         }
     }
 
-    func values(file: SettingsFile?) -> ConfigurationValues {
+    func values(file: ConfigurationValues?) -> ConfigurationValues {
         let found = Dictionary(uniqueKeysWithValues: sources(file: file).map { ($0.variable, $0.value) })
         return ConfigurationValues { found[$0] ?? nil }
     }
 
     /// What the workers get in their environment, so that flags and the file reach them as process-level values.
-    func workerEnvironment(file: SettingsFile?) -> [(String, String)] {
+    func workerEnvironment(file: ConfigurationValues?) -> [(String, String)] {
         sources(file: file).compactMap { variable, value, source in
             guard source != "environment", source != "unset", let value else { return nil }
             return (variable, String(decoding: value, as: UTF8.self))

@@ -13,17 +13,18 @@ import Testing
             OAUTH_FORWARD_OPTIONS=--workers 2\t--threads  16
             """
         let file = try SettingsFile(parsing: Array(text.utf8), allowsOptions: true)
-        #expect(file.values["OAUTH_FORWARD_TARGET"] == Array("production-us".utf8))
-        #expect(file.values["OAUTH_FORWARD_PROVIDERS"] == Array("oura,fitbit".utf8))
-        #expect(file.values["OAUTH_FORWARD_FALLBACK"] == Array("https://app.example.com/cb/{provider}?a=b=c".utf8))
-        #expect(file.values["OAUTH_FORWARD_ENVIRONMENTS"] == nil)
+        #expect(file.configurationValues.value(of: .target) == Array("production-us".utf8))
+        #expect(file.configurationValues.value(of: .providers) == Array("oura,fitbit".utf8))
+        #expect(
+            file.configurationValues.value(of: .fallback) == Array("https://app.example.com/cb/{provider}?a=b=c".utf8))
+        #expect(file.configurationValues.value(of: .environments) == nil)
         #expect(file.options == ["--workers", "2", "--threads", "16"])
         #expect(file.configurationValues.target == Array("production-us".utf8))
     }
 
     @Test func anEmptyValueIsSetAndEmpty() throws {
         let file = try SettingsFile(parsing: Array("OAUTH_FORWARD_PROVIDERS=\n".utf8), allowsOptions: false)
-        #expect(file.values["OAUTH_FORWARD_PROVIDERS"] == [])
+        #expect(file.configurationValues.value(of: .providers) == [])
         #expect(file.options.isEmpty)
     }
 
@@ -51,6 +52,16 @@ import Testing
                 #expect(error == expected)
             }
         }
+    }
+
+    /// The parser matches names by their bytes: each must be the variable's own name.
+    @Test func everyVariableIsReadByItsName() throws {
+        for variable in ConfigurationVariable.allCases {
+            let file = try SettingsFile(parsing: Array("\(variable.name)=x".utf8), allowsOptions: false)
+            #expect(file.configurationValues.value(of: variable) == [UInt8(ascii: "x")])
+        }
+        let options = try SettingsFile(parsing: Array("\(SettingsFile.optionsName)=-a b".utf8), allowsOptions: true)
+        #expect(options.options == ["-a", "b"])
     }
 
     @Test func messagesNameTheLine() {
