@@ -147,15 +147,15 @@ static void respond(lookup_fn param, void *context, const char *process_target, 
         error_answer(out, !is_head, status, "", "Malformed OAuth callback.\n");
     } else {
         status = "307 Temporary Redirect";
-        append_string(out, "Status: 307 Temporary Redirect\r\nLocation: ");
+        append_string(out, "Location: ");
         append_string(out, preset->base);
         append_string(out, provider);
         if (query_bytes > 0) {
             append(out, "?", 1);
             append(out, query, query_bytes);
         }
-        append_string(out, "\r\nCache-Control: no-store\r\nReferrer-Policy: no-referrer\r\nContent-Length: 0"
-                           "\r\n\r\n");
+        append_string(out, "\r\nStatus: 307 Temporary Redirect\r\nCache-Control: no-store\r\n"
+                           "Referrer-Policy: no-referrer\r\nContent-Length: 0\r\n\r\n");
     }
 
     int n = snprintf(log, log_size, "app=forward-c method=%s provider=%s status=%.3s target=%s query_bytes=%zu",

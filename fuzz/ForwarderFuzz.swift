@@ -339,10 +339,15 @@ struct ParsedAnswer {
                 !line.contains { $0 < 0x20 || $0 == 0x7F },
                 "a control byte in header line \(escaped(line)); \(context())")
         }
-        let statusLine = lines[0]
-        require(statusLine.starts(with: bytes("Status: ")) && statusLine.count >= 11, "status line; \(context())")
+        let statusIndices = lines.indices.filter { lines[$0].starts(with: bytes("Status: ")) }
+        require(statusIndices.count == 1 && lines[statusIndices[0]].count >= 11, "one status line; \(context())")
+        let statusLine = lines[statusIndices[0]]
         status = Int(String(decoding: statusLine[8..<11], as: UTF8.self)) ?? 0
-        fields = lines.dropFirst().map { line in
+        // Location before Status: HAProxy before its fix for bug #2865 makes a later Location a 302.
+        if let location = lines.firstIndex(where: { $0.starts(with: bytes("Location: ")) }) {
+            require(location < statusIndices[0], "Location after Status; \(context())")
+        }
+        fields = lines.indices.filter { $0 != statusIndices[0] }.map { lines[$0] }.map { line in
             guard let colon = line.firstIndex(of: UInt8(ascii: ":")), line[(colon + 1)...].first == UInt8(ascii: " ")
             else { fatalError("invariant broken: header line without ': ' \(escaped(line)); \(context())") }
             return (String(decoding: line[..<colon], as: UTF8.self), Array(line[(colon + 2)...]))

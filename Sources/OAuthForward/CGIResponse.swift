@@ -15,11 +15,21 @@ public struct CGIResponse: Equatable, Sendable {
     }
 
     /// The bytes for the web server. A HEAD answer has the same header but no body.
+    ///
+    /// `Location` comes before `Status`. RFC 3875 gives CGI header fields no order, and nginx and Apache take
+    /// either; but HAProxy before its fix for bug #2865 (Debian bookworm's 2.6.12 among them) lets a `Location`
+    /// read after `Status` set the code to 302, which turns a form_post callback into a GET without its body.
     public func serialized(includingBody: Bool = true) -> [UInt8] {
         var bytes: [UInt8] = []
         bytes.reserveCapacity(160 + headerFields.reduce(0) { $0 + $1.value.count } + body.count)
+        for field in headerFields where field.name == "Location" {
+            bytes += field.name.utf8
+            bytes += ": ".utf8
+            bytes += field.value
+            bytes += "\r\n".utf8
+        }
         bytes += "Status: \(status.rawValue) \(status.reasonPhrase)\r\n".utf8
-        for field in headerFields {
+        for field in headerFields where field.name != "Location" {
             bytes += field.name.utf8
             bytes += ": ".utf8
             bytes += field.value

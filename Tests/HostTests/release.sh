@@ -18,8 +18,8 @@ cgi_request() {
         QUERY_STRING="$(printf 'code=a%%2Bb&state=\xff\x80')" OAUTH_FORWARD_TARGET=production-eu "$@"
 }
 expected_answer() {
-    printf 'Status: 307 Temporary Redirect\r\nLocation: https://api.eu.junction.com/v2/link/connect/oura?'
-    printf 'code=a%%2Bb&state=\xff\x80\r\nCache-Control: no-store\r\nReferrer-Policy: no-referrer\r\n'
+    printf 'Location: https://api.eu.junction.com/v2/link/connect/oura?code=a%%2Bb&state=\xff\x80\r\n'
+    printf 'Status: 307 Temporary Redirect\r\nCache-Control: no-store\r\nReferrer-Policy: no-referrer\r\n'
     printf 'Content-Length: 0\r\n\r\n'
 }
 

@@ -50,7 +50,7 @@ enum LinkTokens {
             ] + LinkTokens.environment)
         if let location {
             #expect(
-                finished.stdoutText.hasPrefix("Status: 307 Temporary Redirect\r\nLocation: \(location)?\(query)\r\n"))
+                finished.stdoutText.hasPrefix("Location: \(location)?\(query)\r\nStatus: 307 Temporary Redirect\r\n"))
         } else {
             #expect(finished.stdoutText.hasPrefix("Status: 400 Bad Request\r\n"))
             #expect(!finished.stdoutText.contains("Location"))
@@ -66,7 +66,7 @@ enum LinkTokens {
             let answer = try daemon.get(query: query)
             if let location, location.contains("junction.com") {
                 #expect(
-                    answer.stdoutText.hasPrefix("Status: 307 Temporary Redirect\r\nLocation: \(location)?\(query)\r\n"))
+                    answer.stdoutText.hasPrefix("Location: \(location)?\(query)\r\nStatus: 307 Temporary Redirect\r\n"))
             } else {
                 // No fallback given: everything else is refused.
                 #expect(answer.stdoutText.hasPrefix("Status: 400 Bad Request\r\n"))

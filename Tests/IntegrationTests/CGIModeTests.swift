@@ -56,14 +56,14 @@ import Glibc
         #expect(refused.stdoutText.hasPrefix("Status: 404 Not Found\r\n"))
         let allowed = try ChildProcess.run(
             Binary.path, environment: Self.cgiEnvironment(path: "/fitbit", query: [], extra: allow))
-        #expect(allowed.stdoutText.hasPrefix("Status: 307 Temporary Redirect\r\n"))
+        #expect(allowed.stdoutText.contains("\r\nStatus: 307 Temporary Redirect\r\n"))
     }
 
     /// Apache hands a query without `=` to a CGI script as arguments (RFC 3875 4.4); they must not be read as flags.
     @Test func argumentsFromAnIsindexQueryAreIgnored() throws {
         let finished = try ChildProcess.run(
             Binary.path, ["--help"], environment: Self.cgiEnvironment(query: bytes("--help")))
-        #expect(finished.stdoutText.hasPrefix("Status: 307 Temporary Redirect\r\nLocation: \(Self.sandboxOura)?--help"))
+        #expect(finished.stdoutText.hasPrefix("Location: \(Self.sandboxOura)?--help"))
     }
 
     /// A POST body is read to its end: a 1 MiB body written into a pipe only completes if the program drains it.
@@ -84,7 +84,7 @@ import Glibc
         pipe.write.close()
         #expect(child.wait(timeout: 10) == 0)
         #expect(written == body.count)
-        #expect(String(decoding: child.stdout, as: UTF8.self).hasPrefix("Status: 307 Temporary Redirect\r\n"))
+        #expect(String(decoding: child.stdout, as: UTF8.self).contains("\r\nStatus: 307 Temporary Redirect\r\n"))
     }
 
     @Test func headAnswersWithoutBody() throws {

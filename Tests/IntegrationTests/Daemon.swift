@@ -80,7 +80,7 @@ final class Daemon: @unchecked Sendable {
     /// The exact bytes of a 307 to `location`, as the program writes them in CGI and FastCGI mode alike: the one
     /// copy of the expected answer for every test that reads raw output.
     static func redirect(to location: [UInt8]) -> [UInt8] {
-        bytes("Status: 307 Temporary Redirect\r\nLocation: ") + location
+        bytes("Location: ") + location + bytes("\r\nStatus: 307 Temporary Redirect")
             + bytes("\r\nCache-Control: no-store\r\nReferrer-Policy: no-referrer\r\nContent-Length: 0\r\n\r\n")
     }
 

@@ -69,8 +69,8 @@ import Testing
     @Test func redirectIsSerializedExactly() {
         let outcome = respond(query: bytes("code=abc123&state=xyz"))
         let expected =
-            "Status: 307 Temporary Redirect\r\n"
-            + "Location: https://api.sandbox.us.junction.com/v2/link/connect/oura?code=abc123&state=xyz\r\n"
+            "Location: https://api.sandbox.us.junction.com/v2/link/connect/oura?code=abc123&state=xyz\r\n"
+            + "Status: 307 Temporary Redirect\r\n"
             + "Cache-Control: no-store\r\nReferrer-Policy: no-referrer\r\nContent-Length: 0\r\n\r\n"
         #expect(outcome.responseBytes == bytes(expected))
     }
