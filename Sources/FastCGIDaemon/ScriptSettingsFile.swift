@@ -9,7 +9,7 @@ import Glibc
 package enum ScriptSettingsFile {
     package enum Lookup {
         case absent
-        /// The four variables as the file sets them.
+        /// The five variables as the file sets them.
         case found(ConfigurationValues)
         /// It exists and cannot be used: every request answers 500 with this in the log.
         case refused(ConfigurationError)
@@ -71,7 +71,7 @@ package enum ScriptSettingsFile {
     }
 
     /// The configuration of a CGI request: the environment's values, and the file's for the variables the
-    /// environment leaves unset. The file is not looked for when the environment sets all four.
+    /// environment leaves unset. The file is not looked for when the environment sets all five.
     package static func configuration(
         environment: ConfigurationValues, scriptFilename: [UInt8]?
     ) -> ConfigurationResult {

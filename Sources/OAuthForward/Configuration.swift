@@ -1,4 +1,5 @@
-/// What one request is answered with: where to forward, and which providers may be forwarded.
+/// What one request is answered with: where to forward, which providers may be forwarded, and where in `PATH_INFO`
+/// the provider is.
 public struct Configuration: Equatable, Sendable {
     /// How the destination is chosen.
     public enum Route: Equatable, Sendable {
@@ -11,20 +12,26 @@ public struct Configuration: Equatable, Sendable {
 
     public static let environmentsVariable = ConfigurationVariable.environments.name
     public static let fallbackVariable = ConfigurationVariable.fallback.name
+    public static let pathPrefixVariable = ConfigurationVariable.pathPrefix.name
     static let auto = Array("auto".utf8)
 
     public let route: Route
     public let allowlist: ProviderAllowlist?
+    /// `PathPrefix.none` when `OAUTH_FORWARD_PATH_PREFIX` is unset. Not an optional, so that reading it on every
+    /// request needs no generic code.
+    public let pathPrefix: PathPrefix
 
-    public init(target: ForwardTarget, allowlist: ProviderAllowlist? = nil) {
+    public init(target: ForwardTarget, allowlist: ProviderAllowlist? = nil, pathPrefix: PathPrefix = .none) {
         self.route = .fixed(target)
         self.allowlist = allowlist
+        self.pathPrefix = pathPrefix
     }
 
     /// Reads the raw values of the variables; `nil` means unset. `OAUTH_FORWARD_ENVIRONMENTS` and
     /// `OAUTH_FORWARD_FALLBACK` are read only when the target is `auto`.
     public init(
-        target: [UInt8]?, providers: [UInt8]?, environments: [UInt8]? = nil, fallback: [UInt8]? = nil
+        target: [UInt8]?, providers: [UInt8]?, environments: [UInt8]? = nil, fallback: [UInt8]? = nil,
+        pathPrefix: [UInt8]? = nil
     ) throws(ConfigurationError) {
         guard let target else { throw .target(.unset) }
         if target == Self.auto {
@@ -55,6 +62,20 @@ public struct Configuration: Equatable, Sendable {
         } catch {
             throw .providers(error)
         }
+        if let pathPrefix {
+            do {
+                self.pathPrefix = try PathPrefix(parsing: pathPrefix)
+            } catch {
+                throw .pathPrefix(error)
+            }
+        } else {
+            self.pathPrefix = .none
+        }
+    }
+
+    /// The provider the request's `PATH_INFO` names, after the path prefix if there is one.
+    public func provider(of request: CGIRequest) -> ProviderSlug? {
+        request.pathInfo.flatMap(pathPrefix.provider(inPathInfo:))
     }
 
     static func environments(parsing value: [UInt8]) throws(ConfigurationError) -> [JunctionEnvironment] {

@@ -5,6 +5,7 @@ public enum ConfigurationError: Error, Equatable, Sendable {
     case providers(AllowlistError)
     case environments(EnvironmentsError)
     case fallback(TargetError)
+    case pathPrefix(PathPrefixError)
     /// The settings file beside the program (`ScriptSettings`) exists and was refused.
     case settingsFile(path: String, SettingsFileProblem)
 
@@ -30,6 +31,10 @@ public enum ConfigurationError: Error, Equatable, Sendable {
         case .fallback(let error):
             "\(Configuration.fallbackVariable) \(error.problem); give the https:// URL of your own callback "
                 + "endpoint, such as https://example.com/oauth/callback"
+        case .pathPrefix(let error):
+            "\(Configuration.pathPrefixVariable) \(error.problem); give the path in front of /{provider} that the "
+                + "web server leaves in PATH_INFO, such as /oauth_callback, or leave it unset where PATH_INFO is "
+                + "/{provider}"
         case .settingsFile(let path, let problem):
             "\(path) \(problem.problem)"
         }

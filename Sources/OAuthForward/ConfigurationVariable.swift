@@ -6,6 +6,7 @@ public enum ConfigurationVariable: String, CaseIterable, Sendable {
     case providers = "OAUTH_FORWARD_PROVIDERS"
     case environments = "OAUTH_FORWARD_ENVIRONMENTS"
     case fallback = "OAUTH_FORWARD_FALLBACK"
+    case pathPrefix = "OAUTH_FORWARD_PATH_PREFIX"
 
     public var name: String { rawValue }
 
@@ -16,6 +17,7 @@ public enum ConfigurationVariable: String, CaseIterable, Sendable {
         case .providers: "--providers"
         case .environments: "--environments"
         case .fallback: "--fallback"
+        case .pathPrefix: "--path-prefix"
         }
     }
 
@@ -25,6 +27,7 @@ public enum ConfigurationVariable: String, CaseIterable, Sendable {
         case .providers: "no"
         case .environments: "with auto"
         case .fallback: "no"
+        case .pathPrefix: "no"
         }
     }
 
@@ -41,6 +44,10 @@ public enum ConfigurationVariable: String, CaseIterable, Sendable {
         case .fallback:
             "With `auto`: the `https://` URL (`{provider}` allowed) that takes callbacks whose state is not a "
                 + "Junction token of those environments; never a Junction API host"
+        case .pathPrefix:
+            "For a server that sends the whole path as `PATH_INFO` (H2O): the part before `/{provider}`, such as "
+                + "`/oauth_callback`. Then only that prefix, `/` and a provider name is forwarded; any other path "
+                + "answers 404"
         }
     }
 

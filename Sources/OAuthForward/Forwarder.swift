@@ -7,6 +7,8 @@ public enum Forwarder {
         var log = RequestLog(request: request)
         if case .success(let configuration) = configuration {
             log.target = configuration.targetLogName
+            // Only a prefix changes where the provider is: RequestLog read it from PATH_INFO alone.
+            if !configuration.pathPrefix.bytes.isEmpty { log.provider = configuration.provider(of: request)?.name }
         }
         let response: CGIResponse
         do throws(Rejection) {
@@ -57,7 +59,7 @@ public enum Forwarder {
         else {
             throw .methodNotAllowed
         }
-        guard let provider = request.pathInfo.flatMap(ProviderSlug.init(pathInfo:)) else {
+        guard let provider = configuration.provider(of: request) else {
             throw .invalidProvider
         }
         if let allowlist = configuration.allowlist, !allowlist.contains(provider) {

@@ -60,6 +60,7 @@ struct Check: ParsableCommand {
             line(
                 "providers: "
                     + (configuration.allowlist.map { $0.providers.map(\.name).joined(separator: ",") } ?? "any") + "\n")
+            line("PATH_INFO: \(configuration.pathPrefix.pattern)\n")
         case .failure(let error):
             line("configuration error: \(error.message)\n")
         }

@@ -9,6 +9,7 @@ struct TargetOptions: ParsableArguments {
     @Option(help: ArgumentHelp(Self.help(.providers))) var providers: String?
     @Option(help: ArgumentHelp(Self.help(.environments))) var environments: String?
     @Option(help: ArgumentHelp(Self.help(.fallback))) var fallback: String?
+    @Option(help: ArgumentHelp(Self.help(.pathPrefix))) var pathPrefix: String?
     @Option(
         help: ArgumentHelp(
             "A file of NAME=value lines setting the variables above, such as /etc/default/oauth-forward-cgi; the "
@@ -25,7 +26,10 @@ struct TargetOptions: ParsableArguments {
     }
 
     private var flags: [(variable: ConfigurationVariable, value: String?)] {
-        [(.target, target), (.providers, providers), (.environments, environments), (.fallback, fallback)]
+        [
+            (.target, target), (.providers, providers), (.environments, environments), (.fallback, fallback),
+            (.pathPrefix, pathPrefix),
+        ]
     }
 
     /// The file `--config` names, read; nil without `--config`. `serve` allows `OAUTH_FORWARD_OPTIONS` in it.
