@@ -104,19 +104,20 @@ final class ServerProcess {
     deinit { stop() }
 }
 
-/// oauth-forward-cgi under spawn-fcgi on a unix socket that the web server's workers (www-data) can reach: the
-/// socket group www-data, mode 0660, the program itself as nobody, as the examples tell users to run it. With
-/// `arguments` (`serve ...`) it is the daemon, serving the socket spawn-fcgi hands it on fd 0.
+/// oauth-forward-cgi under spawn-fcgi on a unix socket that the web server's workers can reach: the socket in
+/// `group` (www-data, or haproxy), mode 0660, the program itself as nobody, as the examples tell users to run it.
+/// With `arguments` (`serve ...`) it is the daemon, serving the socket spawn-fcgi hands it on fd 0.
 final class SocketProgram {
     let socketPath: String
     let server: ServerProcess
 
     init(
-        directory: String, binary: String, arguments: [String] = [], environment: [(String, [UInt8])] = []
+        directory: String, binary: String, arguments: [String] = [], environment: [(String, [UInt8])] = [],
+        group: String = "www-data"
     ) throws {
         try requireTool("/usr/bin/spawn-fcgi", package: "spawn-fcgi")
         socketPath = directory + "/oauth-forward-cgi.sock"
-        let owner = runsAsRoot ? ["-u", "nobody", "-g", "nogroup", "-G", "www-data"] : []
+        let owner = runsAsRoot ? ["-u", "nobody", "-g", "nogroup", "-G", group] : []
         server = try ServerProcess(
             "spawn-fcgi", "/usr/bin/spawn-fcgi",
             ["-n", "-s", socketPath, "-M", "0660"] + owner + ["--", binary] + arguments)
@@ -226,7 +227,9 @@ enum Callbacks {
     }
 
     /// Every tricky query through GET, HEAD and POST with a form body.
-    static func expectExactRedirects(port: UInt16, prefix: String = "/oauth_callback/oura") throws {
+    static func expectExactRedirects(
+        port: UInt16, prefix: String = "/oauth_callback/oura", queries: [(label: String, query: [UInt8])] = queries
+    ) throws {
         for (label, query) in queries {
             let target = bytes(prefix) + (query.isEmpty ? [] : bytes("?") + query)
             let location = bytes(production + "oura") + (query.isEmpty ? [] : bytes("?") + query)
@@ -238,8 +241,8 @@ enum Callbacks {
         }
     }
 
-    static func expectRefusals(port: UInt16) throws {
-        for (label, target) in badPaths {
+    static func expectRefusals(port: UInt16, paths: [(label: String, target: String)] = badPaths) throws {
+        for (label, target) in paths {
             let response = try HTTPClient.exchange(HTTPClient.request("GET", bytes(target)), port: port)
             expectRefusal(response, label)
         }

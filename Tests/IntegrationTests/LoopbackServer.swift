@@ -1,0 +1,70 @@
+import Foundation
+import Testing
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+extension ServerProcess {
+    /// Renders a configuration for a fresh loopback port and starts the server on it, until it listens there.
+    /// Another test may take the port between the probe and the server's bind: then it tries again with a new one.
+    static func startOnFreePort(
+        render: (UInt16) throws -> Void, start: () throws -> ServerProcess, diagnostics: () -> String = { "" }
+    ) throws -> (server: ServerProcess, port: UInt16) {
+        var attempt = 0
+        while true {
+            attempt += 1
+            let port = try HTTPClient.freeLoopbackPort()
+            try render(port)
+            let server = try start()
+            do {
+                try server.waitUntilListening(port: port, diagnostics: diagnostics)
+                return (server, port)
+            } catch  where attempt < 3 && "\(error)".lowercased().contains("address already in use") {
+                continue
+            }
+        }
+    }
+}
+
+extension Callbacks {
+    /// Methods other than GET, HEAD and POST: the program's 405, with its Allow field.
+    static func expectMethodNotAllowed(port: UInt16, sourceLocation: SourceLocation = #_sourceLocation) throws {
+        for method in ["PUT", "DELETE", "PATCH", "OPTIONS"] {
+            let response = try HTTPClient.exchange(
+                HTTPClient.request(method, bytes("/oauth_callback/oura?code=1")), port: port)
+            #expect(
+                response.statusLine == "HTTP/1.1 405 Method Not Allowed", "\(method)\n\(response)",
+                sourceLocation: sourceLocation)
+            #expect(response.value(of: "Allow") == bytes("GET, HEAD, POST"), sourceLocation: sourceLocation)
+            #expect(response.value(of: "Location") == nil, sourceLocation: sourceLocation)
+        }
+    }
+
+    /// The queries of the table without the raw bytes 0x80 and above, for a server that refuses those itself.
+    static let asciiQueries = queries.filter { $0.query.allSatisfy { $0 < 0x80 } }
+
+    /// The raw bytes case of the table, `state=` and 0x80 to 0xFF.
+    static let rawByteQuery = queries.first { !$0.query.allSatisfy { $0 < 0x80 } }!.query
+
+    /// The program's line for `secretTarget` through the production path: the query's length, never the query.
+    static let secretTargetLogLine = "method=GET provider=oura status=307 target=production-us query_bytes=33"
+
+    /// Waits for `log` to hold `text`: the program writes its line after the answer went out.
+    static func waitFor(_ text: String, in log: () -> String, timeout: Double = 5) -> Bool {
+        let deadline = Date().addingTimeInterval(timeout)
+        while !log().contains(text) {
+            if Date() > deadline { return false }
+            usleep(10_000)
+        }
+        return true
+    }
+
+    /// No file in `directory` holds the sentinel of `secretTarget`.
+    static func expectNoSecret(inFilesOf directory: String, sourceLocation: SourceLocation = #_sourceLocation) throws {
+        for file in try FileManager.default.contentsOfDirectory(atPath: directory) {
+            let text = readText(directory + "/" + file)
+            #expect(!text.contains("SECRET"), "\(file) holds the query:\n\(text)", sourceLocation: sourceLocation)
+        }
+    }
+}
