@@ -41,6 +41,25 @@ extension Callbacks {
         }
     }
 
+    /// For a server that answers a raw control byte in the request line 400 itself (Caddy's Go server, H2O): no
+    /// `Location` for those, and an encoded one reaches the program and is forwarded as it came.
+    static func expectRawControlBytesRefusedByTheServer(
+        port: UInt16, sourceLocation: SourceLocation = #_sourceLocation
+    ) throws {
+        for control: UInt8 in [0x01, 0x09, 0x7F] {
+            let response = try HTTPClient.exchange(
+                HTTPClient.request("GET", bytes("/oauth_callback/oura?code=a") + [control] + bytes("b")), port: port)
+            #expect(
+                response.statusLine == "HTTP/1.1 400 Bad Request", "\(control)\n\(response)",
+                sourceLocation: sourceLocation)
+            #expect(response.value(of: "Location") == nil, sourceLocation: sourceLocation)
+        }
+        let encoded = try HTTPClient.exchange(
+            HTTPClient.request("GET", bytes("/oauth_callback/oura?code=a%01b")), port: port)
+        expectRedirect(
+            encoded, to: bytes(production + "oura?code=a%01b"), "an encoded 0x01", sourceLocation: sourceLocation)
+    }
+
     /// The queries of the table without the raw bytes 0x80 and above, for a server that refuses those itself.
     static let asciiQueries = queries.filter { $0.query.allSatisfy { $0 < 0x80 } }
 

@@ -45,7 +45,7 @@ import Glibc
     /// Each spawn-fcgi command the documents show keeps it, and sends stderr somewhere.
     @Test(arguments: [
         "README.md", "nginx.conf.example", "apache.conf.example", "docs/OPERATIONS.md", "docs/DAEMON.md",
-        "docs/APACHE.md", "docs/SHARED-HOSTING.md",
+        "docs/APACHE.md", "docs/SHARED-HOSTING.md", "examples/Caddyfile.example",
     ])
     func everySpawnFCGICommandKeepsTheLog(path: String) {
         let text = Self.read(path)
