@@ -46,6 +46,7 @@ import Glibc
     @Test(arguments: [
         "README.md", "nginx.conf.example", "apache.conf.example", "docs/OPERATIONS.md", "docs/DAEMON.md",
         "docs/APACHE.md", "docs/SHARED-HOSTING.md", "examples/Caddyfile.example",
+        "examples/h2o.conf.example",
     ])
     func everySpawnFCGICommandKeepsTheLog(path: String) {
         let text = Self.read(path)
