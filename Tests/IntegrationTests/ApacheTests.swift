@@ -109,6 +109,20 @@ extension ServerSuites {
             }
         }
 
+        /// htaccess.example denies oauth-forward-cgi.conf, which sits in cgi-bin beside the program: asked for
+        /// directly, by any spelling of its path, it is refused and none of it comes back.
+        @Test func sharedHostingNeverServesTheSettingsFile() throws {
+            let setup = try ApacheSetup(.sharedHosting)
+            for target in [
+                "/cgi-bin/oauth-forward-cgi.conf", "/cgi-bin/./oauth-forward-cgi.conf?x=1",
+                "//cgi-bin//oauth-forward-cgi.conf",
+            ] {
+                let response = try HTTPClient.exchange(HTTPClient.request("GET", bytes(target)), port: setup.port)
+                #expect(response.status == 403, "\(target)\n\(response)")
+                #expect(!String(decoding: response.raw, as: UTF8.self).contains("OAUTH_FORWARD"), "\(target)")
+            }
+        }
+
         /// One Apache, two Locations, two targets: SetEnv OAUTH_FORWARD_TARGET per Location.
         @Test(arguments: ApacheMode.fromTheExample)
         func eachPathReachesItsOwnTarget(mode: ApacheMode) throws {
