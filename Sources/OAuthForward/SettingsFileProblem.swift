@@ -15,7 +15,8 @@ public enum SettingsFileProblem: Error, Equatable, Sendable {
         case .writableByGroup: "is writable by its group; make it writable by its owner alone (chmod 644)"
         case .writableByOthers: "is writable by anyone; make it writable by its owner alone (chmod 644)"
         case .ownedByAnotherUser(let owner, let user):
-            "belongs to uid \(owner), while the program runs as uid \(user); it must belong to that user or root"
+            "belongs to uid \(owner), while the program runs as uid \(user); it must belong to that user, to the "
+                + "program's owner, or to root"
         case .tooLarge: "is larger than \(ScriptSettings.sizeLimit) bytes"
         case .unreadable(let reason): "cannot be read: \(reason)"
         case .syntax(let error): "cannot be used: \(error.message)"

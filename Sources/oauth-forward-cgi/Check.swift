@@ -33,7 +33,7 @@ struct Check: ParsableCommand {
         if file == nil, let executable = ProcessIO.executablePath(),
             let path = ScriptSettings.path(besideScript: Array(executable.utf8))
         {
-            switch ScriptSettingsFile.lookup(at: path) {
+            switch ScriptSettingsFile.lookup(at: path, program: Array(executable.utf8)) {
             case .absent: break
             case .found(let found):
                 file = found

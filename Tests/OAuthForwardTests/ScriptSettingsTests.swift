@@ -19,6 +19,28 @@ import Testing
         (0o040755, 1000, .notARegularFile), (0o010644, 1000, .notARegularFile), (0o120777, 1000, .notARegularFile),
     ])
     func onlyAFileNobodyElseCanChangeIsTrusted(mode: UInt32, owner: UInt32, expected: SettingsFileProblem?) {
-        #expect(ScriptSettings.problem(mode: mode, owner: owner, runningAs: 1000) == expected)
+        #expect(ScriptSettings.problem(mode: mode, owner: owner, runningAs: 1000, programOwner: { 1002 }) == expected)
+    }
+
+    /// Without suEXEC the program runs as the web server's user, and the customer owns the program and the file:
+    /// the program's owner is trusted, and asked for only when needed.
+    @Test func theProgramsOwnerIsTrustedToo() {
+        var asked = 0
+        let owner = { () -> UInt32? in
+            asked += 1
+            return 1001
+        }
+        #expect(ScriptSettings.problem(mode: 0o100644, owner: 1001, runningAs: 33, programOwner: owner) == nil)
+        #expect(asked == 1)
+        #expect(ScriptSettings.problem(mode: 0o100644, owner: 33, runningAs: 33, programOwner: owner) == nil)
+        #expect(asked == 1)
+        #expect(
+            ScriptSettings.problem(mode: 0o100644, owner: 1005, runningAs: 33, programOwner: owner)
+                == .ownedByAnotherUser(owner: 1005, user: 33))
+        #expect(
+            ScriptSettings.problem(mode: 0o100644, owner: 1005, runningAs: 33, programOwner: { nil })
+                == .ownedByAnotherUser(owner: 1005, user: 33))
+        #expect(
+            ScriptSettings.problem(mode: 0o100664, owner: 1001, runningAs: 33, programOwner: owner) == .writableByGroup)
     }
 }
