@@ -23,15 +23,19 @@ struct Setup {
     let allowlist: [String]?
     /// What the log line's `target` may say.
     let logTargets: Set<String>
+    /// `OAUTH_FORWARD_PATH_PREFIX`; empty when unset.
+    let pathPrefix: [UInt8]
 
     init(
         target: String?, providers: String? = nil, environments: String? = nil, fallback: String? = nil,
-        destinations: [String], allowlist: [String]? = nil, logTargets: Set<String>
+        pathPrefix: String? = nil, destinations: [String], allowlist: [String]? = nil, logTargets: Set<String>
     ) {
         configuration = ConfigurationValues(
             target: target.map(bytes), providers: providers.map(bytes), environments: environments.map(bytes),
-            fallback: fallback.map(bytes)
+            fallback: fallback.map(bytes), pathPrefix: pathPrefix.map(bytes)
         ).configuration()
+        // A configuration that cannot serve strips nothing: its log line names the provider PATH_INFO alone holds.
+        if case .success = configuration { self.pathPrefix = pathPrefix.map(bytes) ?? [] } else { self.pathPrefix = [] }
         self.destinations = destinations
         isAuto = target == "auto"
         hasFallback = fallback != nil
@@ -56,6 +60,10 @@ struct Setup {
         Setup(
             target: "http://127.0.0.1:8080/cb/{provider}", destinations: ["http://127.0.0.1:8080/cb/{provider}"],
             logTargets: ["127.0.0.1:8080"]),
+        // H2O's form: PATH_INFO is the whole path, and the prefix is named.
+        Setup(
+            target: "production-us", pathPrefix: "/oauth_callback", destinations: [junctionCallbacks["production-us"]!],
+            logTargets: ["production-us"]),
         Setup(
             target: "auto", environments: "sandbox-us,production-us",
             destinations: [junctionCallbacks["sandbox-us"]!, junctionCallbacks["production-us"]!],
@@ -76,6 +84,7 @@ struct Setup {
         Setup(target: "auto", destinations: [], logTargets: []),
         Setup(target: "production-us", providers: "oura,,fitbit", destinations: [], logTargets: []),
         Setup(target: "https://auth.example.com/cb?x=1", destinations: [], logTargets: []),
+        Setup(target: "production-us", pathPrefix: "/oauth_callback/", destinations: [], logTargets: []),
     ]
 }
 
@@ -102,6 +111,7 @@ struct ForwarderCase {
             case 0: nil
             case 1: bytes("/") + reader.chunk()
             case 2: reader.chunk()
+            case 5: setup.pathPrefix + bytes("/") + slugified(reader.chunk())
             case 6: bytes("/oura")
             case 7: bytes("/") + slugified(reader.chunk()) + bytes("/")
             default: bytes("/") + slugified(reader.chunk())
@@ -250,9 +260,15 @@ struct ForwarderCase {
         return rejections.map(\.response.body)
     }()
 
-    /// The provider as the README defines it: `/` and 1 to 64 of `[a-z0-9_]`.
+    /// The provider as the README defines it: `/` and 1 to 64 of `[a-z0-9_]`, after the path prefix when one is set.
     var provider: String? {
-        guard let path = request.pathInfo, path.first == UInt8(ascii: "/"), (2...65).contains(path.count),
+        guard var path = request.pathInfo else { return nil }
+        if !setup.pathPrefix.isEmpty {
+            guard path.count > setup.pathPrefix.count, Array(path.prefix(setup.pathPrefix.count)) == setup.pathPrefix
+            else { return nil }
+            path = Array(path.dropFirst(setup.pathPrefix.count))
+        }
+        guard path.first == UInt8(ascii: "/"), (2...65).contains(path.count),
             path.dropFirst().allSatisfy({ Self.slugAlphabet.contains($0) })
         else { return nil }
         return String(decoding: path.dropFirst(), as: UTF8.self)
