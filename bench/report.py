@@ -289,6 +289,17 @@ def code_block(name):
 uncommitted = (f", built with uncommitted changes to {machine['uncommitted']}" if machine.get("uncommitted")
                else "")
 analysis = (here / "analysis.md").read_text().strip() if (here / "analysis.md").exists() else ""
+
+
+def kept_block(name):
+    """A part of the old BENCHMARKS.md that another script writes between <!-- NAME:begin --> and
+    <!-- NAME:end --> (bench/day-two's table), put back as it was, so that the two scripts keep each other's work."""
+    old = docs / "BENCHMARKS.md"
+    found = re.search(rf"<!-- {name}:begin -->.*?<!-- {name}:end -->", old.read_text(), re.S) if old.exists() else None
+    return found.group(0) + "\n\n" if found else ""
+
+
+day_two = kept_block("day-two")
 targets_table = table(["Target", "Measured", "Verdict"], targets)
 doc = f"""# Benchmarks
 
@@ -393,18 +404,22 @@ Where auto mode's instructions go (`callgrind_annotate --inclusive=yes`):
 
 {code_block('callgrind-auto-inclusive.txt')}
 
-## How to run it
+{day_two}## How to run it
 
 ```sh
 bench/run                                   # this document and docs/bench-*.png, about 8 minutes
 BENCH_DURATION=30 BENCH_ROUNDS=5 bench/run  # longer runs, about 20 minutes
 BENCH_KEEP=1 bench/run                      # keep the raw wrk, callgrind and RSS outputs in /tmp/oafc-bench-*
+bench/day-two                               # only the "Day two" table: reloads, restarts, crash records
 ```
 
 It installs what it needs from Debian (wrk, valgrind, python3-matplotlib, apache2-utils, and the project's own
 server packages), reuses `dist/oauth-forward-cgi` when it is newer than the sources (else runs
 `scripts/build-release`), checks that the C program answers byte for byte what oauth-forward-cgi answers (20
 requests, through `cgi-fcgi` and as CGI), then runs everything above on 127.0.0.1 and writes this file.
+It keeps the "Day two" part as it finds it: `bench/day-two` writes that part alone, between its marker comments,
+after building the code before issue 12 (`23d74fe`, in a temporary git worktree) and the working tree the same
+way; about 2 minutes, plus the builds on a first run. Its header says what it runs.
 
 {analysis}
 """
