@@ -6,16 +6,6 @@ here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/../.." && pwd)
 . "$here/harness.sh"
 
-# The checkout as it is now, tracked and untracked files alike, without build output: what a clone would hold,
-# plus the change under test.
-copy_checkout() {
-    local destination=$1
-    mkdir -p "$destination"
-    git -C "$root" ls-files -z --cached --others --exclude-standard |
-        while IFS= read -r -d '' file; do [ ! -e "$root/$file" ] || printf '%s\0' "$file"; done |
-        tar -C "$root" --null -T - -cf - | tar -C "$destination" -xf -
-}
-
 # Each test runs in a subshell of its own: what its EXIT trap removes is kept in globals, which outlive the test's
 # function (a local would be gone by the time the trap runs).
 

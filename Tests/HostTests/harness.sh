@@ -29,6 +29,28 @@ wait_for_line() {
     done
 }
 
+# A CGI request to the program "$@" runs, whose query holds raw 0xFF and 0x80 bytes, and the exact answer it must
+# get.
+cgi_request() {
+    env -i GATEWAY_INTERFACE=CGI/1.1 REQUEST_METHOD=GET PATH_INFO=/oura \
+        QUERY_STRING="$(printf 'code=a%%2Bb&state=\xff\x80')" OAUTH_FORWARD_TARGET=production-eu "$@"
+}
+expected_answer() {
+    printf 'Location: https://api.eu.junction.com/v2/link/connect/oura?code=a%%2Bb&state=\xff\x80\r\n'
+    printf 'Status: 307 Temporary Redirect\r\nCache-Control: no-store\r\nReferrer-Policy: no-referrer\r\n'
+    printf 'Content-Length: 0\r\n\r\n'
+}
+
+# The checkout at $root as it is now, tracked and untracked files alike, without build output: what a clone would
+# hold, plus the change under test.
+copy_checkout() {
+    local destination=$1
+    mkdir -p "$destination"
+    git -C "$root" ls-files -z --cached --others --exclude-standard |
+        while IFS= read -r -d '' file; do [ ! -e "$root/$file" ] || printf '%s\0' "$file"; done |
+        tar -C "$root" --null -T - -cf - | tar -C "$destination" -xf -
+}
+
 # Runs every test_* function defined by the sourcing file; prints one line each and exits with the failures.
 run_tests() {
     local name passed=0 failed=0

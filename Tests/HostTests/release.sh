@@ -1,27 +1,13 @@
 #!/usr/bin/env bash
 # What scripts/build-release ships, where only root can try it: the static binary in an empty chroot, with and
-# without /proc, and the .deb installed, run, removed and purged. Needs root; dpkg changes the host, and leaves it
-# as it found it only when the package was not installed before.
+# without /proc. Needs root. The .deb has a stage of its own, scripts/test-package (Tests/HostTests/package.sh).
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/../.." && pwd)
 . "$here/harness.sh"
 
-[ -x "$root/dist/oauth-forward-cgi" ] && compgen -G "$root/dist/oauth-forward-cgi_*_amd64.deb" >/dev/null ||
-    "$root/scripts/build-release" >/dev/null
+[ -x "$root/dist/oauth-forward-cgi" ] || "$root/scripts/build-release" >/dev/null
 binary="$root/dist/oauth-forward-cgi"
-deb=$(ls "$root"/dist/oauth-forward-cgi_*_amd64.deb | tail -n 1)
-
-# A CGI request whose query holds raw 0xFF and 0x80 bytes, and the exact answer it must get.
-cgi_request() {
-    env -i GATEWAY_INTERFACE=CGI/1.1 REQUEST_METHOD=GET PATH_INFO=/oura \
-        QUERY_STRING="$(printf 'code=a%%2Bb&state=\xff\x80')" OAUTH_FORWARD_TARGET=production-eu "$@"
-}
-expected_answer() {
-    printf 'Location: https://api.eu.junction.com/v2/link/connect/oura?code=a%%2Bb&state=\xff\x80\r\n'
-    printf 'Status: 307 Temporary Redirect\r\nCache-Control: no-store\r\nReferrer-Policy: no-referrer\r\n'
-    printf 'Content-Length: 0\r\n\r\n'
-}
 
 new_chroot() {
     chroot_dir=$(mktemp -d /tmp/oafc-chroot.XXXXXX)
@@ -145,36 +131,6 @@ test_missing_proc_is_named_when_arguments_are_needed() {
     output=$(chroot "$chroot_dir" /oauth-forward-cgi serve --listen /fcgi.sock 2>&1) || status=$?
     [ "$status" -eq 2 ] || fail "exit $status: $output"
     grep -qF "/proc is not mounted" <<<"$output" || fail "no message: $output"
-}
-
-test_debian_package_installs_runs_removes_and_purges() {
-    ! dpkg-query -W -f='${Status}' oauth-forward-cgi 2>/dev/null | grep -q "install ok installed" ||
-        fail "oauth-forward-cgi is installed already; this test would remove it"
-    trap 'dpkg -P oauth-forward-cgi >/dev/null 2>&1 || true' EXIT
-    local info
-    info=$(dpkg-deb --info "$deb")
-    grep -q "Package: oauth-forward-cgi" <<<"$info" && grep -q "Architecture: amd64" <<<"$info" ||
-        fail "control: $info"
-    dpkg -i "$deb" >/dev/null || fail "dpkg -i failed"
-    for path in /usr/bin/oauth-forward-cgi /lib/systemd/system/oauth-forward-cgi.service \
-        /lib/systemd/system/oauth-forward-cgi.socket /etc/default/oauth-forward-cgi \
-        /usr/share/man/man1/oauth-forward-cgi.1.gz /usr/share/doc/oauth-forward-cgi/nginx.conf.example \
-        /usr/share/doc/oauth-forward-cgi/apache.conf.example /usr/share/doc/oauth-forward-cgi/README.md; do
-        [ -e "$path" ] || fail "$path was not installed"
-    done
-    [ "$(readlink /usr/lib/cgi-bin/oauth-forward-cgi)" = ../../bin/oauth-forward-cgi ] || fail "no cgi-bin link"
-    cmp -s <(cgi_request /usr/lib/cgi-bin/oauth-forward-cgi 2>/dev/null) <(expected_answer) ||
-        fail "the installed program answered otherwise"
-    local man
-    man=$(zcat /usr/share/man/man1/oauth-forward-cgi.1.gz)
-    grep -q "^.TH OAUTH-FORWARD-CGI" <<<"$man" && grep -q "serve" <<<"$man" || fail "the man page is wrong"
-
-    dpkg -r oauth-forward-cgi >/dev/null || fail "dpkg -r failed"
-    [ ! -e /usr/bin/oauth-forward-cgi ] && [ ! -e /usr/lib/cgi-bin/oauth-forward-cgi ] || fail "remove left files"
-    # A conffile stays until the package is purged.
-    [ -e /etc/default/oauth-forward-cgi ] || fail "remove took the conffile"
-    dpkg -P oauth-forward-cgi >/dev/null || fail "dpkg -P failed"
-    [ ! -e /etc/default/oauth-forward-cgi ] || fail "purge left the conffile"
 }
 
 run_tests
