@@ -6,7 +6,8 @@ import Glibc
 #endif
 
 /// What scripts/build-release ships, as far as it can be read without root: the static binary in dist/. Running
-/// it in a chroot and installing the .deb need root, and are in Tests/HostTests/release.sh.
+/// it in a chroot needs root (Tests/HostTests/release.sh), and so do installing, upgrading and purging the .deb
+/// (Tests/HostTests/package.sh, run by scripts/test-package).
 @Suite(.serialized) struct ReleaseTests {
     static let repository = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
         .deletingLastPathComponent().path
