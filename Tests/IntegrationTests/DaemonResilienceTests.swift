@@ -53,9 +53,14 @@ extension ServerSuites {
             let slowest = Locked(0.0)
             let failures = Locked([String]())
             let done = DispatchGroup()
+            // Paced, one request every 10 ms from each client: the 450 requests span the attack instead of being
+            // answered before it starts, as they would be sent back to back.
             for client in 0..<clients {
                 DispatchQueue.global().async(group: done) {
                     for index in 0..<perClient {
+                        let due = started.addingTimeInterval(Double(index) * 0.01)
+                        let wait = due.timeIntervalSinceNow
+                        if wait > 0 { usleep(UInt32(wait * 1_000_000)) }
                         let query = "c=\(client)-\(index)"
                         let start = Date()
                         let answer = try? daemon.get(query: query, timeout: 10)
@@ -69,11 +74,14 @@ extension ServerSuites {
             }
             let untilAttack = 0.3 - Date().timeIntervalSince(started)
             if untilAttack > 0 { usleep(UInt32(untilAttack * 1_000_000)) }
-            for attack in 0..<20 {
+            // All 20 at once, 10 of each kind: a burst that can kill every worker together, which one at a time
+            // never does.
+            let attacks = try (0..<20).map { attack in
                 let connection = try FastCGIConnection(unixPath: daemon.socketPath, timeout: 5)
                 connection.send(attack % 2 == 0 ? LibFCGICrashers.oversizedParams : LibFCGICrashers.getValuesOverflow)
-                _ = connection.readAnswer()
+                return connection
             }
+            for connection in attacks { _ = connection.readAnswer() }
             // Every crashed worker was serving, so each is replaced at once: all three are back within a second,
             // where the back-off for young deaths would have left the socket short of workers for seconds.
             try daemon.waitForWorkers(3, timeout: 1)
