@@ -168,6 +168,10 @@ callgrind_rows = [
     ["C on libfcgi, dynamic", "code=abc123&state=<JWT>", counts.get("c"), "c"],
     ["C on libfcgi, static (reference only)", "code=abc123&state=<JWT>", counts.get("c-static"), "c-static"],
     ["oauth-forward-cgi, static, auto mode", "code=abc123&state=<JWT>", counts.get("ours-auto"), "ours-auto"],
+    ["oauth-forward-cgi, static, preset, no oauth-forward-cgi.conf beside the script", "code=abc123&state=<JWT>",
+     counts.get("ours-no-file"), "ours-no-file"],
+    ["oauth-forward-cgi, static, target from oauth-forward-cgi.conf (suEXEC)", "code=abc123&state=<JWT>",
+     counts.get("ours-file"), "ours-file"],
     ["oauth-forward-cgi, static, preset", "code=1&state=x", counts.get("ours-short"), "ours-short"],
     ["C on libfcgi, dynamic", "code=1&state=x", counts.get("c-short"), "c-short"],
 ]
@@ -374,6 +378,10 @@ valgrind --tool=callgrind PROGRAM </dev/null`; callgrind counts every instructio
 same command without valgrind: what the kernel's `execve` and page faults add, which callgrind does not see.
 
 {callgrind_table}
+
+The two shared-hosting rows (issue 14): a CGI request whose environment lacks a variable looks for
+`oauth-forward-cgi.conf` beside `SCRIPT_FILENAME`. Without the file that is one failed `open`; with it, an `open`,
+an `fstat` for the owner and mode checks, one `read` and the parse.
 
 Where oauth-forward-cgi's instructions go (preset, `callgrind_annotate --inclusive=yes` on the unstripped twin of
 the release binary, `.build-static/release/oauth-forward-cgi`, whose count differs by a few thousand):
