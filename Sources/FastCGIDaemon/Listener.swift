@@ -53,18 +53,14 @@ package struct Listener {
         _ address: ListenAddress, mode: mode_t, group: gid_t?
     ) throws(ListenerError) -> Listener {
         switch address {
-        case .unix(let path): try openUnix(path: path, mode: mode, group: group)
-        case .ipv4(let host, let port): try openTCP(host: host, port: port, family: AF_INET, address: address)
-        case .ipv6(let host, let port): try openTCP(host: host, port: port, family: AF_INET6, address: address)
+        case .unix(let path): try openUnix(path: path, address: address, mode: mode, group: group)
+        case .ipv4, .ipv6: try openTCP(address)
         }
     }
 
-    private static func openUnix(path: String, mode: mode_t, group: gid_t?) throws(ListenerError) -> Listener {
-        var address = sockaddr_un()
-        address.sun_family = sa_family_t(AF_UNIX)
-        withUnsafeMutableBytes(of: &address.sun_path) { buffer in
-            for (index, byte) in path.utf8.enumerated() { buffer[index] = byte }
-        }
+    private static func openUnix(
+        path: String, address: ListenAddress, mode: mode_t, group: gid_t?
+    ) throws(ListenerError) -> Listener {
         var status = stat()
         if lstat(path, &status) == 0 {
             guard (status.st_mode & S_IFMT) == S_IFSOCK else {
@@ -72,7 +68,7 @@ package struct Listener {
             }
             // A socket file is stale unless something still answers on it.
             let probe = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
-            let answered = withSocketAddress(&address) { connect(probe, $0, $1) }
+            let answered = address.withSystemAddress { connect(probe, $0, $1) }
             close(probe)
             guard answered != 0 else {
                 throw ListenerError(
@@ -84,7 +80,7 @@ package struct Listener {
         guard fd >= 0 else { throw ListenerError(message: "socket() failed: \(errorText())") }
         // Created with no permissions for others from the first instant; the mode is set right after.
         let previousMask = umask(0o177)
-        let bound = withSocketAddress(&address) { bind(fd, $0, $1) }
+        let bound = address.withSystemAddress { bind(fd, $0, $1) }
         umask(previousMask)
         guard bound == 0 else {
             let text = errorText()
@@ -106,29 +102,15 @@ package struct Listener {
         return Listener(fd: fd, ownedPath: path, description: "unix:\(path)")
     }
 
-    private static func openTCP(
-        host: String, port: UInt16, family: Int32, address: ListenAddress
-    ) throws(ListenerError) -> Listener {
-        let fd = socket(family, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
+    private static func openTCP(_ address: ListenAddress) throws(ListenerError) -> Listener {
+        let fd = socket(address.family, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
         guard fd >= 0 else { throw ListenerError(message: "socket() failed: \(errorText())") }
         var on: Int32 = 1
         setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &on, socklen_t(MemoryLayout<Int32>.size))
-        var bound: Int32 = -1
-        if family == AF_INET {
-            var socketAddress = sockaddr_in()
-            socketAddress.sin_family = sa_family_t(AF_INET)
-            socketAddress.sin_port = port.bigEndian
-            // ListenAddress has checked it with this same call.
-            inet_pton(AF_INET, host, &socketAddress.sin_addr)
-            bound = withSocketAddress(&socketAddress) { bind(fd, $0, $1) }
-        } else {
+        if address.family == AF_INET6 {
             setsockopt(fd, Int32(IPPROTO_IPV6), IPV6_V6ONLY, &on, socklen_t(MemoryLayout<Int32>.size))
-            var socketAddress = sockaddr_in6()
-            socketAddress.sin6_family = sa_family_t(AF_INET6)
-            socketAddress.sin6_port = port.bigEndian
-            inet_pton(AF_INET6, host, &socketAddress.sin6_addr)
-            bound = withSocketAddress(&socketAddress) { bind(fd, $0, $1) }
         }
+        let bound = address.withSystemAddress { bind(fd, $0, $1) }
         guard bound == 0, listen(fd, backlog) == 0 else {
             let text = errorText()
             close(fd)
