@@ -10,8 +10,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/../.." && pwd)
 . "$here/harness.sh"
 
-[ -x "$root/dist/oauth-forward-cgi" ] || "$root/scripts/build-release" >/dev/null
-binary="$root/dist/oauth-forward-cgi"
+use_release_binary
 
 # Waits up to 30 s for a callback through $1 to come back as a 307 to the fake Junction, or for process $2 to end.
 wait_for_307() {

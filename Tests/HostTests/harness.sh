@@ -6,6 +6,13 @@ fail() {
     exit 1
 }
 
+# The release binary under test, dist/oauth-forward-cgi, built by scripts/build-release when it is missing. Sets
+# $binary. Needs $root.
+use_release_binary() {
+    [ -x "$root/dist/oauth-forward-cgi" ] || "$root/scripts/build-release" >/dev/null
+    binary="$root/dist/oauth-forward-cgi"
+}
+
 # A loopback port nothing listens on, below the kernel's ephemeral range so that no client connection takes it.
 free_port() {
     local port

@@ -8,8 +8,8 @@ here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/../.." && pwd)
 . "$here/harness.sh"
 
-[ -x "$root/dist/oauth-forward-cgi" ] || "$root/scripts/build-release" >/dev/null
-version=$("$root/dist/oauth-forward-cgi" --version | awk '{print $2}')
+use_release_binary
+version=$("$binary" --version | awk '{print $2}')
 deb="$root/dist/oauth-forward-cgi_${version}_amd64.deb"
 [ -e "$deb" ] || "$root/scripts/build-release" >/dev/null
 newer_version=$(awk -F. -v OFS=. '{ $NF = $NF + 1; print }' <<<"$version")

@@ -6,8 +6,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/../.." && pwd)
 . "$here/harness.sh"
 
-[ -x "$root/dist/oauth-forward-cgi" ] || "$root/scripts/build-release" >/dev/null
-binary="$root/dist/oauth-forward-cgi"
+use_release_binary
 
 new_chroot() {
     chroot_dir=$(mktemp -d /tmp/oafc-chroot.XXXXXX)

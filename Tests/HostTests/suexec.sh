@@ -29,7 +29,7 @@ for setting in 'AP_HTTPD_USER="www-data"' 'AP_USERDIR_SUFFIX="public_html"' 'AP_
 done
 suexec_log=$(sed -n 's/.*AP_LOG_EXEC="\(.*\)"/\1/p' <<<"$suexec_settings")
 
-[ -x "$root/dist/oauth-forward-cgi" ] || "$root/scripts/build-release" >/dev/null
+use_release_binary
 
 created="" apache_pid="" suexec_log_size=""
 scratch=$(mktemp -d /tmp/oafc-suexec.XXXXXX)
@@ -69,7 +69,7 @@ chmod 711 "$home"
 cgi_bin="$home/public_html/cgi-bin"
 install -d -o "$account" -g "$account" -m 755 "$home/public_html" "$cgi_bin"
 install -o "$account" -g "$account" -m 644 "$root/htaccess.example" "$home/public_html/.htaccess"
-install -o "$account" -g "$account" -m 755 "$root/dist/oauth-forward-cgi" "$cgi_bin/oauth-forward.cgi"
+install -o "$account" -g "$account" -m 755 "$binary" "$cgi_bin/oauth-forward.cgi"
 settings="$cgi_bin/oauth-forward-cgi.conf"
 
 # The settings file as the docs show it, with a target neither htaccess.example nor the server sets.
@@ -242,7 +242,7 @@ test_file_is_read_in_an_empty_root_without_proc() {
     local chroot_dir
     chroot_dir=$(mktemp -d "$scratch/chroot.XXXXXX")
     mkdir "$chroot_dir/cgi-bin"
-    install -m 755 "$root/dist/oauth-forward-cgi" "$chroot_dir/cgi-bin/oauth-forward.cgi"
+    install -m 755 "$binary" "$chroot_dir/cgi-bin/oauth-forward.cgi"
     printf 'OAUTH_FORWARD_TARGET=sandbox-eu\n' >"$chroot_dir/cgi-bin/oauth-forward-cgi.conf"
     local answer
     answer=$(env -i GATEWAY_INTERFACE=CGI/1.1 REQUEST_METHOD=GET PATH_INFO=/oura QUERY_STRING=code=1 \
