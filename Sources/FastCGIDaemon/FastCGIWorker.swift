@@ -37,12 +37,7 @@ package final class FastCGIWorker: Sendable {
     package init(listenFD: Int32, settings: WorkerSettings) {
         self.listenFD = listenFD
         self.settings = settings
-        var address = sockaddr_storage()
-        var length = socklen_t(MemoryLayout<sockaddr_storage>.size)
-        let named = withUnsafeMutablePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(listenFD, $0, &length) == 0 }
-        }
-        isTCP = named && (Int32(address.ss_family) == AF_INET || Int32(address.ss_family) == AF_INET6)
+        isTCP = PeerAllowlist.localAddress(of: listenFD) != nil
         allowlist = Result { () throws(PeerAllowlistError) in try PeerAllowlist.fromEnvironment() }
         // Read once: a request's own parameters win over these, variable by variable.
         processValues = ConfigurationValues(ProcessIO.environment)
