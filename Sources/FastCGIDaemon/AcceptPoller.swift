@@ -9,6 +9,9 @@ import Glibc
 /// them all. (With poll on the shared listener, each connection woke every thread: 11.7 context switches per
 /// request in docs/BENCHMARKS.md.)
 ///
+/// A thread that is told a connection waits must try to accept it, even once shutdown has begun: the kernel may
+/// have woken no other thread for it. See "Waking for connections" in docs/LIBFCGI.md.
+///
 /// It owns its epoll descriptor alone: it cannot be copied, and closes the descriptor once, when it goes away.
 struct AcceptPoller: ~Copyable {
     enum Event {
@@ -49,8 +52,11 @@ struct AcceptPoller: ~Copyable {
             epoll_wait(epoll, $0.baseAddress!.assumingMemoryBound(to: epoll_event.self), 2, -1)
         }
         if count < 0 { return errno == EINTR ? .interrupted : .failed }
-        if events.0.data.fd == wakeFD || (count > 1 && events.1.data.fd == wakeFD) { return .shutdown }
-        return .connectionWaiting
+        // The listener wins over the wake pipe. With EPOLLEXCLUSIVE the kernel may have woken this thread alone for
+        // the connection: given up here, it would wait in the backlog until another connection or another poller
+        // made some thread look at the listener again, which after the last connection of a burst is never.
+        if events.0.data.fd != wakeFD || (count > 1 && events.1.data.fd != wakeFD) { return .connectionWaiting }
+        return .shutdown
     }
 
 }

@@ -65,10 +65,19 @@ package final class FastCGIWorker: Sendable {
         // thread back to poll instead of blocking it in accept where shutdown cannot reach it.
         _ = fcntl(listenFD, F_SETFL, fcntl(listenFD, F_GETFL) | O_NONBLOCK)
 
+        // The connection threads start with SIGTERM, SIGINT and SIGQUIT blocked, so the kernel gives those signals to
+        // this thread: libfcgi gives up a connection whose read or write a handler interrupts (EINTR), and
+        // the threads learn of shutdown from the wake pipe anyway.
+        var shutdownSignals = sigset_t()
+        sigemptyset(&shutdownSignals)
+        for signal in [SIGTERM, SIGINT, SIGQUIT] { sigaddset(&shutdownSignals, signal) }
+        var mask = sigset_t()
+        pthread_sigmask(SIG_BLOCK, &shutdownSignals, &mask)
         var started = 0
         for index in 0..<settings.threads {
             if Threads.spawn({ self.serveConnections(thread: index) }) != nil { started += 1 }
         }
+        pthread_sigmask(SIG_SETMASK, &mask, nil)
         guard started > 0 else {
             Log.event("fatal", [("reason", "no thread could be started")])
             return 1

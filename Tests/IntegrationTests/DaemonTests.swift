@@ -43,6 +43,32 @@ extension ServerSuites {
             #expect(status.st_gid == group, "\(name)")
         }
 
+        /// A worker's connection threads block SIGTERM, SIGINT and SIGQUIT, so the kernel hands those to the worker's
+        /// main thread: in a connection thread, the handler would interrupt libfcgi's read or write (EINTR), and
+        /// libfcgi gives the connection up, answer unsent.
+        @Test func onlyTheMainThreadOfAWorkerTakesShutdownSignals() throws {
+            let daemon = try Daemon(["--workers", "1", "--threads", "3"])
+            try daemon.waitForWorkers(1)
+            let worker = try #require(daemon.workers.first)
+            // The threads are up once the worker has answered.
+            _ = try daemon.get(query: "code=1")
+            let shutdownSignals: UInt64 = 1 << (SIGTERM - 1) | 1 << (SIGINT - 1) | 1 << (SIGQUIT - 1)
+            var connectionThreads = 0
+            for task in try FileManager.default.contentsOfDirectory(atPath: "/proc/\(worker)/task") {
+                let status = try String(contentsOfFile: "/proc/\(worker)/task/\(task)/status", encoding: .utf8)
+                let line = try #require(status.split(separator: "\n").first { $0.hasPrefix("SigBlk:") })
+                let blocked = try #require(
+                    UInt64(line.dropFirst("SigBlk:".count).trimmingCharacters(in: .whitespaces), radix: 16))
+                if task == "\(worker)" {
+                    #expect(blocked & shutdownSignals == 0, "main thread: \(line)")
+                } else {
+                    connectionThreads += 1
+                    #expect(blocked & shutdownSignals == shutdownSignals, "thread \(task): \(line)")
+                }
+            }
+            #expect(connectionThreads == 3)
+        }
+
         /// Workers get the supervisor's environment byte for byte (a raw 0xFF stays one byte), with a flag's value
         /// in place of its variable's, once.
         @Test func workersGetTheEnvironmentAsItIs() throws {
