@@ -33,6 +33,8 @@ package final class FastCGIWorker: Sendable {
     private let pollingThreads = Atomic(0)
     /// Set once the supervisor has been told the worker is ready; threads accept nothing before it.
     private let released = Atomic(false)
+    /// Which refused connections get a log line of their own.
+    private let refusals = Guarded(RefusalLog())
 
     package init(listenFD: Int32, settings: WorkerSettings) {
         self.listenFD = listenFD
@@ -89,6 +91,7 @@ package final class FastCGIWorker: Sendable {
         while !Shutdown.isRequested && finishedThreads.load(ordering: .acquiring) < started {
             Shutdown.sleep(milliseconds: tick)
             cutOverdueRequests()
+            logUnloggedRefusals()
             if let supervisor = settings.supervisor, getppid() != supervisor {
                 Log.event("supervisor_gone")
                 Shutdown.begin()
@@ -117,7 +120,14 @@ package final class FastCGIWorker: Sendable {
         }
         let busy = started - finishedThreads.load(ordering: .acquiring)
         if busy > 0 { Log.event("grace_expired", [("connections_cut", "\(busy)")]) }
+        logUnloggedRefusals(final: true)
         return 0
+    }
+
+    /// Logs how many refused connections went without a line of their own, at most once a `RefusalLog.interval`.
+    private func logUnloggedRefusals(final: Bool = false) {
+        guard let count = refusals.withLock({ $0.takeUnlogged(at: .now, final: final) }) else { return }
+        Log.event("refused_unlogged", [("count", "\(count)")])
     }
 
     /// Tells the supervisor, through `settings.readyFD`, that this worker serves, once every thread has its poller
@@ -238,7 +248,9 @@ package final class FastCGIWorker: Sendable {
                 let peer = PeerAllowlist.peerAddress(of: fd)
                 guard let peer, allowed.allows(peer) else {
                     close(fd)
-                    Log.event("refused", [("peer", peer.map(PeerAllowlist.text) ?? "unknown")])
+                    if refusals.withLock({ $0.admit(at: .now) }) {
+                        Log.event("refused", [("peer", peer.map(PeerAllowlist.text) ?? "unknown")])
+                    }
                     continue
                 }
             }

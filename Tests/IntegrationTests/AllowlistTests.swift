@@ -42,6 +42,52 @@ extension ServerSuites {
             #expect(!log().contains("worker_exit"), "\(log())")
         }
 
+        /// A peer that connects in a loop cannot fill the log: a worker logs the first 10 refusals of each second
+        /// one by one and counts the others, in one line at most once a second, so every refusal is accounted for.
+        @Test func aFloodOfRefusalsIsCountedNotLoggedOneByOne() throws {
+            let port = try HTTPClient.freeLoopbackPort()
+            let daemon = try ChildProcess(
+                Binary.path,
+                [
+                    "serve", "--listen", "127.0.0.1:\(port)", "--workers", "1", "--target", "sandbox-eu",
+                    "--allow-from", "127.0.0.1",
+                ],
+                environment: [])
+            defer { daemon.stop() }
+            let log = { String(decoding: daemon.stderr, as: UTF8.self) }
+            try waitFor(count: 1, of: "event=worker_start ", in: log)
+
+            let flood = 300
+            let start = Date()
+            for _ in 0..<flood {
+                let stranger = try connectWhenListening(port: port, source: "127.0.0.2")
+                #expect(stranger.peerClosed())
+            }
+            let seconds = Date().timeIntervalSince(start)
+            // Each refusal is in the log once, on a line of its own or in a count.
+            let deadline = Date().addingTimeInterval(10)
+            var lines = 0
+            var counted = 0
+            repeat {
+                let text = log()
+                lines = text.components(separatedBy: "event=refused peer=127.0.0.2").count - 1
+                counted = text.split(separator: "\n").filter { $0.contains("event=refused_unlogged ") }.reduce(0) {
+                    $0 + (Int($1.split(separator: "count=").last ?? "") ?? 0)
+                }
+                if lines + counted >= flood { break }
+                usleep(20_000)
+            } while Date() < deadline
+            #expect(lines + counted == flood, "\(lines) lines, \(counted) counted\n\(log())")
+            #expect(lines <= 10 * (Int(seconds) + 2), "\(lines) lines in \(seconds) s")
+            #expect(counted > 0)
+            // The web server is served meanwhile.
+            let webServer = try FastCGIConnection(host: "127.0.0.1", port: port, source: "127.0.0.1")
+            webServer.send(FastCGIRecord.request(Daemon.parameters(query: "c=2")))
+            #expect(
+                webServer.readAnswer().stdout
+                    == Daemon.redirect(to: bytes("https://api.sandbox.eu.junction.com/v2/link/connect/oura?c=2")))
+        }
+
         /// Listening where other machines can reach it, with nobody kept out, stops the start with what to do.
         @Test(arguments: ["0.0.0.0", "[::]"])
         func exposedAddressWithoutAllowlistStopsTheStart(host: String) throws {
