@@ -249,16 +249,19 @@ package struct Supervisor {
         _ = fcntl(ready[0], F_SETFL, O_NONBLOCK)
         defer { close(ready[1]) }
         posix_spawn_file_actions_adddup2(&actions, ready[1], 3)
-        // The worker starts with a clean mask and default dispositions, whatever this process has set.
+        // The worker starts with default dispositions, whatever this process has set, and SIGTERM, SIGINT and SIGQUIT
+        // blocked: until its handlers are in place (Shutdown.install, which unblocks them), a stop or a reload
+        // waits for them rather than killing it by default action.
         var attributes = posix_spawnattr_t()
         posix_spawnattr_init(&attributes)
         defer { posix_spawnattr_destroy(&attributes) }
-        var empty = sigset_t()
-        sigemptyset(&empty)
+        var blocked = sigset_t()
+        sigemptyset(&blocked)
+        for signal in [SIGTERM, SIGINT, SIGQUIT] { sigaddset(&blocked, signal) }
         var defaults = sigset_t()
         sigemptyset(&defaults)
         for signal in [SIGTERM, SIGINT, SIGPIPE, SIGCHLD, SIGHUP] { sigaddset(&defaults, signal) }
-        posix_spawnattr_setsigmask(&attributes, &empty)
+        posix_spawnattr_setsigmask(&attributes, &blocked)
         posix_spawnattr_setsigdefault(&attributes, &defaults)
         posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF))
 

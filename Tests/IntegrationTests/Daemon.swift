@@ -32,12 +32,25 @@ final class Daemon: @unchecked Sendable {
         // Generous: on a loaded machine, starting the debug build has taken seconds. A daemon that works is
         // waited for only as long as it takes.
         let deadline = Date().addingTimeInterval(30)
-        while (try? FastCGIConnection(unixPath: socketPath)) == nil {
+        while !Self.aWorkerAnswers(at: socketPath) {
             guard Date() < deadline, process.wait(timeout: 0) == nil else {
                 throw ChildProcessError.timedOut("daemon: \(String(decoding: process.stderr, as: UTF8.self))")
             }
             usleep(10_000)
         }
+    }
+
+    /// Whether a worker takes a connection and answers on it: a GET_VALUES record, which libfcgi answers itself,
+    /// so no request reaches the log. (libfcgi answers one once the next record's header arrives, hence two.) A bare
+    /// connect is not enough: it succeeds once the supervisor listens, and the connection, left in the backlog, was
+    /// then taken by a worker at any later moment, where a test waiting for a worker to hold its own connection
+    /// could see that one instead.
+    static func aWorkerAnswers(at path: String) -> Bool {
+        guard let probe = try? FastCGIConnection(unixPath: path, timeout: 5) else { return false }
+        let getValues = FastCGIRecord.record(
+            type: FastCGIRecord.getValues, requestID: 0, content: [14, 0] + bytes("FCGI_MAX_CONNS"))
+        probe.send(getValues + getValues)
+        return probe.readRecord()?.type == FastCGIRecord.getValuesResult
     }
 
     deinit { process.stop() }

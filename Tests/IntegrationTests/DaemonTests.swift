@@ -70,6 +70,53 @@ extension ServerSuites {
             #expect(connectionThreads >= 3)
         }
 
+        /// A worker starts with SIGTERM, SIGINT and SIGQUIT blocked, and unblocks them once its handlers are in place:
+        /// a stop or a reload that comes while it starts waits for them, instead of killing it by default action
+        /// (SIGQUIT with a core dump). The binary on disk is replaced by a script that records the mask it was
+        /// started with, then runs the program; a killed worker is replaced from it.
+        @Test func workersStartWithTheShutdownSignalsBlocked() throws {
+            let daemon = try Daemon(["--workers", "1", "--threads", "2"], ownBinary: true)
+            try daemon.waitForWorkers(1)
+            let first = try #require(daemon.workers.first)
+            let binary = daemon.directory + "/bin/oauth-forward-cgi"
+            let program = daemon.directory + "/bin/program"
+            let maskFile = daemon.directory + "/spawned-mask"
+            #expect(link(binary, program) == 0)
+            try replace(
+                binary,
+                with: bytes(
+                    """
+                    #!/bin/sh
+                    while read -r name value <&9; do
+                        if [ "$name" = SigBlk: ]; then echo "$value" > \(maskFile).new; fi
+                    done 9< /proc/$$/status
+                    mv \(maskFile).new \(maskFile)
+                    exec \(program) "$@"
+
+                    """))
+            kill(first, SIGKILL)
+            try waitFor(count: 1, of: "event=worker_exit ", in: { daemon.log })
+            let deadline = Date().addingTimeInterval(10)
+            while !FileManager.default.fileExists(atPath: maskFile) {
+                try #require(Date() < deadline, "the replacement never started: \(daemon.log)")
+                usleep(10_000)
+            }
+            let spawned = try #require(
+                UInt64(readText(maskFile).trimmingCharacters(in: .whitespacesAndNewlines), radix: 16))
+            let shutdownSignals: UInt64 = 1 << (SIGTERM - 1) | 1 << (SIGINT - 1) | 1 << (SIGQUIT - 1)
+            #expect(spawned & shutdownSignals == shutdownSignals, "started with SigBlk \(String(spawned, radix: 16))")
+            // The program, started that way, serves, and its main thread takes the signals again.
+            #expect(
+                try daemon.get(query: "after=1").stdout
+                    == Daemon.redirect(to: Daemon.productionOura + bytes("?after=1")))
+            let worker = try #require(daemon.workers.first)
+            let status = readText("/proc/\(worker)/status")
+            let line = try #require(status.split(separator: "\n").first { $0.hasPrefix("SigBlk:") })
+            let blocked = try #require(
+                UInt64(line.dropFirst("SigBlk:".count).trimmingCharacters(in: .whitespaces), radix: 16))
+            #expect(blocked & shutdownSignals == 0, "\(line)")
+        }
+
         /// Workers get the supervisor's environment byte for byte (a raw 0xFF stays one byte), with a flag's value
         /// in place of its variable's, once.
         @Test func workersGetTheEnvironmentAsItIs() throws {

@@ -12,6 +12,8 @@ enum FastCGIRecord {
     static let stdin: UInt8 = 5
     static let stdout: UInt8 = 6
     static let stderr: UInt8 = 7
+    static let getValues: UInt8 = 9
+    static let getValuesResult: UInt8 = 10
 
     static let responder: UInt16 = 1
     static let authorizer: UInt16 = 2
@@ -150,22 +152,27 @@ final class FastCGIConnection: @unchecked Sendable {
         return true
     }
 
+    /// Reads one record: its type and content, or nil at end of stream or the timeout.
+    func readRecord() -> (type: UInt8, content: [UInt8])? {
+        guard fill(8) else { return nil }
+        let length = Int(buffer[4]) << 8 | Int(buffer[5])
+        let total = 8 + length + Int(buffer[6])
+        guard fill(total) else { return nil }
+        let record = (type: buffer[1], content: Array(buffer[8..<(8 + length)]))
+        buffer.removeFirst(total)
+        return record
+    }
+
     /// Reads records until END_REQUEST, end of stream or the timeout.
     func readAnswer() -> FastCGIAnswer {
         var answer = FastCGIAnswer()
-        while fill(8) {
-            let length = Int(buffer[4]) << 8 | Int(buffer[5])
-            let total = 8 + length + Int(buffer[6])
-            guard fill(total) else { break }
-            let content = Array(buffer[8..<(8 + length)])
-            switch buffer[1] {
-            case FastCGIRecord.stdout: answer.stdout += content
-            case FastCGIRecord.stderr: answer.stderr += content
+        while !answer.ended, let record = readRecord() {
+            switch record.type {
+            case FastCGIRecord.stdout: answer.stdout += record.content
+            case FastCGIRecord.stderr: answer.stderr += record.content
             case FastCGIRecord.endRequest: answer.ended = true
             default: break
             }
-            buffer.removeFirst(total)
-            if answer.ended { break }
         }
         return answer
     }
@@ -184,7 +191,7 @@ enum LibFCGICrashers {
     /// protector aborts the process once an ordinary request follows.
     static let getValuesOverflow: [UInt8] =
         FastCGIRecord.record(
-            type: 9, requestID: 0,
+            type: FastCGIRecord.getValues, requestID: 0,
             content: Array(repeating: [0x0F, 0x00] + bytes("FCGI_MPXS_CONNS"), count: 6).flatMap { $0 })
         + FastCGIRecord.request(Daemon.parameters(query: "crash=1"))
 }

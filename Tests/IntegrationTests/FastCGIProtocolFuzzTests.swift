@@ -61,7 +61,8 @@ enum FastCGIMutator {
             case 9:  // GET_VALUES, a management record
                 stream =
                     FastCGIRecord.record(
-                        type: 9, requestID: 0, content: [0x0E, 0x00] + bytes("FCGI_MAX_CONNS")) + stream
+                        type: FastCGIRecord.getValues, requestID: 0, content: [0x0E, 0x00] + bytes("FCGI_MAX_CONNS"))
+                    + stream
             case 10:  // a name-value pair with a 4-byte length that lies
                 let lie: [UInt8] = [0x80 | UInt8.random(in: 0...0x7F, using: &random), 0xFF, 0xFF, 0xFF]
                 stream += FastCGIRecord.record(type: FastCGIRecord.params, content: lie + [1, 0x61, 0x62])

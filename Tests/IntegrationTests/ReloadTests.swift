@@ -123,15 +123,18 @@ extension ServerSuites {
         }
 
         /// Replaces `path` the way dpkg does: a new file renamed over the old, which running processes keep.
-        private func replace(_ path: String, with content: [UInt8]) throws {
-            let temporary = path + ".new"
-            let fd = open(temporary, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o755)
-            try #require(fd >= 0)
-            writeAll(content, to: fd)
-            close(fd)
-            try #require(rename(temporary, path) == 0)
-        }
     }
+}
+
+/// Replaces the file at `path` by a new one, executable, as a package upgrade does: a process running the old file
+/// keeps it, the next exec gets the new one.
+func replace(_ path: String, with content: [UInt8]) throws {
+    let temporary = path + ".new"
+    let fd = open(temporary, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o755)
+    try #require(fd >= 0)
+    writeAll(content, to: fd)
+    close(fd)
+    try #require(rename(temporary, path) == 0)
 }
 
 /// Waits until `text` occurs `count` times in what `log` returns.
