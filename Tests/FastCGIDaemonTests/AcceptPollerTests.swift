@@ -24,12 +24,7 @@ import Glibc
             var pipeEnds: [Int32] = [-1, -1]
             #expect(pipe(&pipeEnds) == 0)
             wake = (pipeEnds[0], pipeEnds[1])
-            var address = Self.address(directory + "/s")
-            let bound = withUnsafePointer(to: &address) {
-                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
-                    bind(listener, $0, socklen_t(MemoryLayout<sockaddr_un>.size))
-                }
-            }
+            let bound = ListenAddress.unix(path: directory + "/s").withSystemAddress { bind(listener, $0, $1) }
             try #require(bound == 0 && listen(listener, 8) == 0)
         }
 
@@ -43,12 +38,7 @@ import Glibc
         func connectClient() throws {
             let client = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0)
             clients.append(client)
-            var address = Self.address(directory + "/s")
-            let connected = withUnsafePointer(to: &address) {
-                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
-                    connect(client, $0, socklen_t(MemoryLayout<sockaddr_un>.size))
-                }
-            }
+            let connected = ListenAddress.unix(path: directory + "/s").withSystemAddress { connect(client, $0, $1) }
             try #require(connected == 0)
         }
 
@@ -56,15 +46,6 @@ import Glibc
         func beginShutdown() {
             var byte: UInt8 = 1
             #expect(write(wake.write, &byte, 1) == 1)
-        }
-
-        private static func address(_ path: String) -> sockaddr_un {
-            var address = sockaddr_un()
-            address.sun_family = sa_family_t(AF_UNIX)
-            withUnsafeMutableBytes(of: &address.sun_path) { buffer in
-                for (index, byte) in path.utf8.enumerated() { buffer[index] = byte }
-            }
-            return address
         }
     }
 
