@@ -70,9 +70,7 @@ package final class FastCGIWorker: Sendable {
         // The connection threads start with SIGTERM, SIGINT and SIGQUIT blocked, so the kernel gives those signals to
         // this thread: libfcgi gives up a connection whose read or write a handler interrupts (EINTR), and
         // the threads learn of shutdown from the wake pipe anyway.
-        var shutdownSignals = sigset_t()
-        sigemptyset(&shutdownSignals)
-        for signal in [SIGTERM, SIGINT, SIGQUIT] { sigaddset(&shutdownSignals, signal) }
+        var shutdownSignals = Shutdown.signalSet(worker: true)
         var mask = sigset_t()
         pthread_sigmask(SIG_BLOCK, &shutdownSignals, &mask)
         var started = 0

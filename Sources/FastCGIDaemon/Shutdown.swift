@@ -46,15 +46,22 @@ enum Shutdown {
         }
         sigemptyset(&action.sa_mask)
         action.sa_flags = 0
-        var unblock = sigset_t()
-        sigemptyset(&unblock)
-        for signal in worker ? [SIGTERM, SIGINT, SIGQUIT] : [SIGTERM, SIGINT] {
-            sigaction(signal, &action, nil)
-            sigaddset(&unblock, signal)
-        }
+        for signal in signals(worker: worker) { sigaction(signal, &action, nil) }
         if worker { signal(SIGHUP, SIG_IGN) }
+        var unblock = signalSet(worker: worker)
         pthread_sigmask(SIG_UNBLOCK, &unblock, nil)
         signal(SIGPIPE, SIG_IGN)
+    }
+
+    /// The signals that stop a process, SIGTERM and SIGINT, and for a worker SIGQUIT, which retires it.
+    static func signals(worker: Bool) -> [Int32] { worker ? [SIGTERM, SIGINT, SIGQUIT] : [SIGTERM, SIGINT] }
+
+    /// Those signals as a set, for a signal mask.
+    static func signalSet(worker: Bool) -> sigset_t {
+        var set = sigset_t()
+        sigemptyset(&set)
+        for signal in signals(worker: worker) { sigaddset(&set, signal) }
+        return set
     }
 
     /// Begins shutdown from ordinary code, as the signal handler would.

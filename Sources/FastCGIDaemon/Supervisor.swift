@@ -255,9 +255,7 @@ package struct Supervisor {
         var attributes = posix_spawnattr_t()
         posix_spawnattr_init(&attributes)
         defer { posix_spawnattr_destroy(&attributes) }
-        var blocked = sigset_t()
-        sigemptyset(&blocked)
-        for signal in [SIGTERM, SIGINT, SIGQUIT] { sigaddset(&blocked, signal) }
+        var blocked = Shutdown.signalSet(worker: true)
         var defaults = sigset_t()
         sigemptyset(&defaults)
         for signal in [SIGTERM, SIGINT, SIGPIPE, SIGCHLD, SIGHUP] { sigaddset(&defaults, signal) }
