@@ -52,18 +52,16 @@ extension ServerSuites {
             let worker = try #require(daemon.workers.first)
             // The threads are up once the worker has answered.
             _ = try daemon.get(query: "code=1")
-            let shutdownSignals: UInt64 = 1 << (SIGTERM - 1) | 1 << (SIGINT - 1) | 1 << (SIGQUIT - 1)
             var connectionThreads = 0
             for task in try FileManager.default.contentsOfDirectory(atPath: "/proc/\(worker)/task") {
-                let status = try String(contentsOfFile: "/proc/\(worker)/task/\(task)/status", encoding: .utf8)
-                let line = try #require(status.split(separator: "\n").first { $0.hasPrefix("SigBlk:") })
-                let blocked = try #require(
-                    UInt64(line.dropFirst("SigBlk:".count).trimmingCharacters(in: .whitespaces), radix: 16))
+                let blocked = try Self.blockedSignals(of: "/proc/\(worker)/task/\(task)")
                 if task == "\(worker)" {
-                    #expect(blocked & shutdownSignals == 0, "main thread: \(line)")
+                    #expect(blocked & Self.shutdownSignals == 0, "main thread: \(String(blocked, radix: 16))")
                 } else {
                     connectionThreads += 1
-                    #expect(blocked & shutdownSignals == shutdownSignals, "thread \(task): \(line)")
+                    #expect(
+                        blocked & Self.shutdownSignals == Self.shutdownSignals,
+                        "thread \(task): \(String(blocked, radix: 16))")
                 }
             }
             // Three, and under ThreadSanitizer its own background thread too.
@@ -103,18 +101,26 @@ extension ServerSuites {
             }
             let spawned = try #require(
                 UInt64(readText(maskFile).trimmingCharacters(in: .whitespacesAndNewlines), radix: 16))
-            let shutdownSignals: UInt64 = 1 << (SIGTERM - 1) | 1 << (SIGINT - 1) | 1 << (SIGQUIT - 1)
-            #expect(spawned & shutdownSignals == shutdownSignals, "started with SigBlk \(String(spawned, radix: 16))")
+            #expect(
+                spawned & Self.shutdownSignals == Self.shutdownSignals,
+                "started with SigBlk \(String(spawned, radix: 16))")
             // The program, started that way, serves, and its main thread takes the signals again.
             #expect(
                 try daemon.get(query: "after=1").stdout
                     == Daemon.redirect(to: Daemon.productionOura + bytes("?after=1")))
             let worker = try #require(daemon.workers.first)
-            let status = readText("/proc/\(worker)/status")
+            let blocked = try Self.blockedSignals(of: "/proc/\(worker)")
+            #expect(blocked & Self.shutdownSignals == 0, "SigBlk \(String(blocked, radix: 16))")
+        }
+
+        /// SIGTERM, SIGINT and SIGQUIT in a mask as /proc shows it: bit N-1 for signal N.
+        static let shutdownSignals: UInt64 = 1 << (SIGTERM - 1) | 1 << (SIGINT - 1) | 1 << (SIGQUIT - 1)
+
+        /// The signals blocked in a process or thread, from `SigBlk:` in `directory`/status.
+        static func blockedSignals(of directory: String) throws -> UInt64 {
+            let status = readText(directory + "/status")
             let line = try #require(status.split(separator: "\n").first { $0.hasPrefix("SigBlk:") })
-            let blocked = try #require(
-                UInt64(line.dropFirst("SigBlk:".count).trimmingCharacters(in: .whitespaces), radix: 16))
-            #expect(blocked & shutdownSignals == 0, "\(line)")
+            return try #require(UInt64(line.dropFirst("SigBlk:".count).trimmingCharacters(in: .whitespaces), radix: 16))
         }
 
         /// Workers get the supervisor's environment byte for byte (a raw 0xFF stays one byte), with a flag's value
