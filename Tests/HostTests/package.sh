@@ -120,6 +120,11 @@ test_package_holds_its_changelog_copyright_and_md5sums() {
     [ "$(license_paragraph FASTCGI "$doc/copyright")" = \
         "$(license_paragraph FASTCGI /usr/share/doc/libfcgi-dev/copyright)" ] ||
         fail "the copyright's FASTCGI license is not libfcgi-dev's, verbatim"
+    # The program's own files are Apache-2.0, as LICENSE at the repository's root says.
+    awk -v RS= 'index($0, "Files: *\n") == 1' "$doc/copyright" | grep -qx 'License: Apache-2.0' ||
+        fail "the copyright's Files: * paragraph does not say License: Apache-2.0"
+    grep -q 'Apache License' "$root/LICENSE" && grep -q 'Version 2.0, January 2004' "$root/LICENSE" ||
+        fail "LICENSE is not the Apache License 2.0"
     local license
     for license in 'Apache-2.0' 'Apache-2.0 with Swift exception' 'LGPL-2.1+' 'GPL-3+ with GCC-3.1 exception'; do
         [ -n "$(license_paragraph "$license" "$doc/copyright")" ] || fail "no License: $license paragraph"
