@@ -17,8 +17,9 @@ work=$(mktemp -d /tmp/oafc-artifacts.XXXXXX)
 server=""
 cleanup() {
     [ -z "$server" ] || kill "$server" 2>/dev/null || true
-    PODMAN_STATE="$work/podman" "$root/scripts/podman" rmi --all --force >/dev/null 2>&1 || true
-    dpkg-query -W oauth-forward-cgi >/dev/null 2>&1 && dpkg --purge oauth-forward-cgi >/dev/null 2>&1 || true
+    PODMAN_STATE="$work/podman" "$root/scripts/podman" --remove-state
+    PODMAN_STATE="$work/podman-inspect" "$root/scripts/podman" --remove-state
+    [ -n "${known_before-x}" ] || dpkg --purge oauth-forward-cgi >/dev/null 2>&1 || true
     rm -rf "$work" "${TMPDIR:-/tmp}"/*"$(tr / _ <<<"$work")"*.lock
 }
 trap cleanup EXIT
@@ -42,7 +43,7 @@ make_snapshot() {
 
 # The release, as the release workflow makes it: scripts/build-release in a clone of the tag.
 build_release() {
-    git clone -q --branch "v$version" "$work/snapshot" "$work/release/oauth-forward-cgi"
+    git -c advice.detachedHead=false clone -q --branch "v$version" "$work/snapshot" "$work/release/oauth-forward-cgi"
     (cd "$work/release/oauth-forward-cgi" && ./scripts/build-release)
 }
 
@@ -83,8 +84,11 @@ release_status=$?
 set -e
 echo "    built the release in $((SECONDS - started)) s" >&2
 
+# What dpkg knows of the package before the document installs it: nothing, or the test would purge a user's own.
+known_before=$(dpkg-query -W -f='${db:Status-Status}' oauth-forward-cgi 2>/dev/null) || true
+[ "$known_before" != not-installed ] || known_before=""
 user_status=1
-if [ "$release_status" -eq 0 ] && ! dpkg-query -W oauth-forward-cgi >/dev/null 2>&1; then
+if [ "$release_status" -eq 0 ] && [ -z "$known_before" ]; then
     serve_release
     install_script "$port" >"$work/install.sh"
     mkdir -p "$work/user"
@@ -111,7 +115,7 @@ show_difference() {
 
 test_install_md_downloads_checks_and_installs_a_release() {
     require_release
-    ! dpkg-query -W oauth-forward-cgi >/dev/null 2>&1 || fail "oauth-forward-cgi was installed before the test"
+    [ -z "$known_before" ] || fail "dpkg knows oauth-forward-cgi already ($known_before); this test would purge it"
     [ "$user_status" -eq 0 ] || fail "docs/INSTALL.md's commands failed: $(tail -n 40 "$work/user.log")"
     local name
     for name in "${artifacts[@]}"; do
@@ -161,7 +165,7 @@ print(next(p["state"]["version"] for p in json.load(open(sys.argv[1]))["pins"]
         "oauth-forward-cgi $version $(sha256sum "$dist/oauth-forward-cgi" | cut -d' ' -f1)" \
         "swift $swift_version -" "swift-foundation $swift_version -" "swift-corelibs-libdispatch $swift_version -" \
         "swift-argument-parser $parser_version -" \
-        "$(dpkg-query -W -f '${Package} ${Version} -' libfcgi-dev libc6-dev libstdc++-12-dev libgcc-12-dev)" |
+        "$(dpkg-query -W -f '${Package} ${Version} -\n' libfcgi-dev libc6-dev libstdc++-12-dev libgcc-12-dev)" |
         sort)
     local actual
     actual=$(python3 -c 'import json, sys
@@ -200,7 +204,7 @@ test_image_archive_loads_with_its_labels_user_stop_signal_and_health_check() {
     local inspected
     inspected=$(PODMAN_STATE=$state "$root/scripts/podman" image inspect "$image" --format \
         '{{.Config.User}}|{{.Config.StopSignal}}|{{index .Config.Labels "org.opencontainers.image.version"}}|{{index .Config.Labels "org.opencontainers.image.licenses"}}|{{index .Config.Labels "org.opencontainers.image.source"}}|{{.HealthCheck.Test}}')
-    PODMAN_STATE=$state "$root/scripts/podman" rmi --all --force >/dev/null
+    PODMAN_STATE=$state "$root/scripts/podman" --remove-state
     [[ "$inspected" == "65534:65534|SIGTERM|$version|Apache-2.0|$source_url|[CMD /usr/bin/oauth-forward-cgi probe "* ]] ||
         fail "the image's config: $inspected"
 }
