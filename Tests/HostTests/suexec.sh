@@ -184,11 +184,17 @@ test_bad_path_is_a_404() {
     done
 }
 
+# Nor the copies an editor or an upload leaves beside it.
 test_settings_file_is_never_served() {
     write_settings
-    local target answer=$scratch/answer.conf
+    local target answer=$scratch/answer.conf suffix backups=()
+    for suffix in '~' .bak .swp .orig; do
+        install -o "$account" -g "$account" -m 644 "$settings" "$settings$suffix"
+        backups+=("/~$account/cgi-bin/oauth-forward-cgi.conf$suffix")
+    done
+    trap 'rm -f "$settings"~ "$settings".bak "$settings".swp "$settings".orig' EXIT
     for target in "/~$account/cgi-bin/oauth-forward-cgi.conf" "/~$account/cgi-bin/./oauth-forward-cgi.conf?x" \
-        "/~$account//cgi-bin//oauth-forward-cgi.conf"; do
+        "/~$account//cgi-bin//oauth-forward-cgi.conf" "${backups[@]}"; do
         get "$target" "$answer"
         case "$(status_of "$answer")" in
             "HTTP/1.1 403 Forbidden" | "HTTP/1.1 404 Not Found") ;;

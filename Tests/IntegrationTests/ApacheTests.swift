@@ -109,14 +109,20 @@ extension ServerSuites {
             }
         }
 
-        /// htaccess.example denies oauth-forward-cgi.conf, which sits in cgi-bin beside the program: asked for
-        /// directly, by any spelling of its path, it is refused and none of it comes back.
+        /// htaccess.example denies oauth-forward-cgi.conf, which sits in cgi-bin beside the program, and the copies
+        /// an editor or an upload leaves beside it: asked for directly, by any spelling of its path, each is refused
+        /// and none of it comes back.
         @Test func sharedHostingNeverServesTheSettingsFile() throws {
             let setup = try ApacheSetup(.sharedHosting)
+            let settings = setup.directory + "/htdocs/cgi-bin/oauth-forward-cgi.conf"
+            let backups = ["~", ".bak", ".swp", ".orig"].map { "oauth-forward-cgi.conf" + $0 }
+            for backup in backups {
+                try FileManager.default.copyItem(atPath: settings, toPath: setup.directory + "/htdocs/cgi-bin/" + backup)
+            }
             for target in [
                 "/cgi-bin/oauth-forward-cgi.conf", "/cgi-bin/./oauth-forward-cgi.conf?x=1",
                 "//cgi-bin//oauth-forward-cgi.conf",
-            ] {
+            ] + backups.map({ "/cgi-bin/" + $0 }) {
                 let response = try HTTPClient.exchange(HTTPClient.request("GET", bytes(target)), port: setup.port)
                 #expect(response.status == 403, "\(target)\n\(response)")
                 #expect(!String(decoding: response.raw, as: UTF8.self).contains("OAUTH_FORWARD"), "\(target)")
