@@ -117,7 +117,8 @@ extension ServerSuites {
             let settings = setup.directory + "/htdocs/cgi-bin/oauth-forward-cgi.conf"
             let backups = ["~", ".bak", ".swp", ".orig"].map { "oauth-forward-cgi.conf" + $0 }
             for backup in backups {
-                try FileManager.default.copyItem(atPath: settings, toPath: setup.directory + "/htdocs/cgi-bin/" + backup)
+                let copy = setup.directory + "/htdocs/cgi-bin/" + backup
+                try FileManager.default.copyItem(atPath: settings, toPath: copy)
             }
             for target in [
                 "/cgi-bin/oauth-forward-cgi.conf", "/cgi-bin/./oauth-forward-cgi.conf?x=1",
