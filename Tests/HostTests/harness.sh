@@ -82,3 +82,16 @@ run_tests() {
     echo "$passed passed, $failed failed" >"${HOST_TEST_COUNTS:-/dev/null}"
     [ "$failed" -eq 0 ]
 }
+
+# The release's container image, dist/oauth-forward-cgi_<version>_amd64.image.tar (a docker-archive), built by
+# scripts/build-release when it is missing or older than Containerfile. Sets $binary, $image_archive and $image, the
+# name `podman load` gives it. Needs $root.
+use_release_image() {
+    use_release_binary
+    local version
+    version=$("$binary" --version | awk '{print $2}')
+    image_archive="$root/dist/oauth-forward-cgi_${version}_amd64.image.tar"
+    [ "$image_archive" -nt "$root/Containerfile" ] || "$root/scripts/build-release" >/dev/null
+    [ -e "$image_archive" ] || fail "scripts/build-release wrote no $image_archive"
+    image="localhost/oauth-forward-cgi:$version"
+}
