@@ -3,42 +3,62 @@ import Glibc
 #endif
 
 /// The addresses a TCP connection may come from: the web servers. `--allow-from`, or libfcgi's convention, the
-/// `FCGI_WEB_SERVER_ADDRS` variable, comma-separated numeric addresses. libfcgi checks that variable only when it
-/// accepts connections itself, which it never does here, so the workers check it as they accept: a connection from
-/// any other address is closed before a byte of it is read. Unix socket connections have no address, and are not
-/// checked: the socket file's permissions guard them.
+/// `FCGI_WEB_SERVER_ADDRS` variable, comma-separated numeric addresses and CIDR ranges. libfcgi checks that variable
+/// only when it accepts connections itself, which it never does here, so the workers check it as they accept: a
+/// connection from any other address is closed before a byte of it is read. Unix socket connections have no address,
+/// and are not checked: the socket file's permissions guard them.
 package struct PeerAllowlist: Equatable, Sendable {
     package static let variable = "FCGI_WEB_SERVER_ADDRS"
 
-    /// Each address in network byte order: 4 bytes for IPv4, 16 for IPv6.
-    package let addresses: [[UInt8]]
+    /// One entry of the list: a single address is a range whose prefix is the whole address.
+    package struct Network: Equatable, Sendable {
+        /// The network's address in network byte order, host bits zero: 4 bytes for IPv4, 16 for IPv6.
+        package let bytes: [UInt8]
+        /// How many leading bits a peer must share with `bytes`: 0 to 32 for IPv4, 0 to 128 for IPv6.
+        package let prefixLength: Int
 
-    /// Parses `127.0.0.1,10.0.0.5` or `::1, 192.168.1.2`: numeric addresses only, no names, no ranges.
+        /// Whether `address` (4 or 16 network bytes, already unmapped) lies in this network. IPv4 entries match
+        /// only IPv4 peers and IPv6 entries only IPv6 peers, so `::/0` does not let in IPv4 peers.
+        package func contains(_ address: [UInt8]) -> Bool {
+            guard address.count == bytes.count else { return false }
+            return PeerAllowlist.masked(address, prefixLength: prefixLength) == bytes
+        }
+
+        /// `10.0.0.5` for a single address, `10.0.0.0/8` for a range.
+        package var description: String {
+            let address = PeerAllowlist.text(bytes)
+            return prefixLength == bytes.count * 8 ? address : "\(address)/\(prefixLength)"
+        }
+    }
+
+    /// The entries in the order given, without repeats.
+    package let networks: [Network]
+
+    /// Parses `127.0.0.1,10.0.0.0/8` or `::1, fd00::/8, [2001:db8::7]`: numeric addresses and CIDR ranges only, no
+    /// names. There is no word for everyone: that is `0.0.0.0/0` or `::/0`, written out.
     package init(parsing text: String) throws(PeerAllowlistError) {
-        var addresses: [[UInt8]] = []
+        var networks: [Network] = []
         for item in text.split(separator: ",", omittingEmptySubsequences: false) {
             var trimmed = item
             while let first = trimmed.first, first == " " || first == "\t" { trimmed = trimmed.dropFirst() }
             while let last = trimmed.last, last == " " || last == "\t" { trimmed = trimmed.dropLast() }
-            var bare = trimmed
-            if bare.hasPrefix("[") && bare.hasSuffix("]") { bare = bare.dropFirst().dropLast() }
-            guard let address = Self.networkBytes(of: String(bare)) else {
-                throw trimmed.isEmpty ? .empty(text) : .notNumeric(String(trimmed))
-            }
-            if !addresses.contains(address) { addresses.append(address) }
+            if trimmed.isEmpty { throw .empty(text) }
+            let network = try Self.network(parsing: String(trimmed))
+            if !networks.contains(network) { networks.append(network) }
         }
-        self.addresses = addresses
+        self.networks = networks
     }
 
     /// Whether a peer at `address` (network bytes, as `getpeername` gives them) may connect. An IPv4 peer seen
     /// through an IPv6 socket (`::ffff:a.b.c.d`) is compared as IPv4.
     package func allows(_ address: [UInt8]) -> Bool {
-        addresses.contains(Self.unmapped(address))
+        let address = Self.unmapped(address)
+        return networks.contains { $0.contains(address) }
     }
 
-    /// `10.0.0.5,::1`, as the workers get it.
+    /// `10.0.0.5,fd00::/8`, as the workers get it.
     package var description: String {
-        addresses.map(Self.text).joined(separator: ",")
+        networks.map(\.description).joined(separator: ",")
     }
 
     /// Whether `address` (4 or 16 network bytes) is a loopback address: 127.0.0.0/8, ::1, or ::ffff:127.x.
@@ -97,11 +117,48 @@ package struct PeerAllowlist: Equatable, Sendable {
         }
     }
 
+    /// One item: `10.0.0.5`, `[::1]`, `10.0.0.0/8` or `fd00::/8`.
+    private static func network(parsing item: String) throws(PeerAllowlistError) -> Network {
+        let parts = item.split(separator: "/", maxSplits: 1, omittingEmptySubsequences: false)
+        var address = parts[0]
+        if address.hasPrefix("[") && address.hasSuffix("]") { address = address.dropFirst().dropLast() }
+        guard let written = networkBytes(of: String(address)) else { throw .notNumeric(item) }
+        guard parts.count == 2 else {
+            return Network(bytes: unmapped(written), prefixLength: unmapped(written).count * 8)
+        }
+        // Digits only, no sign, space or leading zero: `/08` and `/+8` are typos, not ranges.
+        let digits = parts[1]
+        guard (1...3).contains(digits.count), digits.allSatisfy({ $0.isASCII && $0.isNumber }),
+            digits == "0" || !digits.hasPrefix("0"), let prefixLength = Int(digits)
+        else { throw .malformedRange(item) }
+        let bits = written.count * 8
+        guard prefixLength <= bits else { throw .prefixTooLong(item, maximum: bits) }
+        if written.count == 16 && unmapped(written).count == 4 && prefixLength >= 96 {
+            // ::ffff:10.0.0.0/104 would match nothing, as such peers are compared as IPv4: say what would.
+            let ipv4 = masked(unmapped(written), prefixLength: prefixLength - 96)
+            throw .mappedRange(item, ipv4: "\(text(ipv4))/\(prefixLength - 96)")
+        }
+        let network = Network(bytes: masked(written, prefixLength: prefixLength), prefixLength: prefixLength)
+        guard network.bytes == written else {
+            throw .hostBitsSet(item, network: "\(text(network.bytes))/\(prefixLength)")
+        }
+        return network
+    }
+
+    /// `address` with every bit after the first `prefixLength` cleared.
+    static func masked(_ address: [UInt8], prefixLength: Int) -> [UInt8] {
+        address.enumerated().map { index, byte in
+            let kept = min(max(prefixLength - index * 8, 0), 8)
+            return kept == 8 ? byte : byte & ~(UInt8(0xFF) >> kept)
+        }
+    }
+
+    /// The 4 or 16 bytes `text` names, as written: a mapped IPv6 address stays 16 bytes.
     private static func networkBytes(of text: String) -> [UInt8]? {
         var v4 = in_addr()
         if inet_pton(AF_INET, text, &v4) == 1 { return withUnsafeBytes(of: v4) { Array($0) } }
         var v6 = in6_addr()
-        if inet_pton(AF_INET6, text, &v6) == 1 { return unmapped(withUnsafeBytes(of: v6) { Array($0) }) }
+        if inet_pton(AF_INET6, text, &v6) == 1 { return withUnsafeBytes(of: v6) { Array($0) } }
         return nil
     }
 

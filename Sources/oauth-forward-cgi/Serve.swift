@@ -34,8 +34,9 @@ struct Serve: ParsableCommand {
 
     @Option(
         help: ArgumentHelp(
-            "Numeric addresses a TCP connection may come from, comma-separated: the web servers. Others are closed "
-                + "unread. Overrides \(PeerAllowlist.variable). Needed to listen on an address other than loopback.",
+            "Numeric addresses and CIDR ranges a TCP connection may come from, comma-separated: the web servers, "
+                + "such as 10.0.0.5,fd00::/8. Others are closed unread; everyone is only 0.0.0.0/0 or ::/0, written "
+                + "out. Overrides \(PeerAllowlist.variable). Needed to listen on an address other than loopback.",
             valueName: "addresses"))
     var allowFrom: String?
 

@@ -16,6 +16,9 @@ extension ServerSuites {
         @Test(arguments: [
             (["--allow-from", "127.0.0.1"], [(String, [UInt8])]()),
             ([], [("FCGI_WEB_SERVER_ADDRS", bytes("10.9.8.7, 127.0.0.1"))]),
+            // A range that holds 127.0.0.0 and 127.0.0.1, and not 127.0.0.2.
+            (["--allow-from", "fd00::/8,127.0.0.0/31"], []),
+            ([], [("FCGI_WEB_SERVER_ADDRS", bytes("10.0.0.0/8,127.0.0.0/31"))]),
         ])
         func otherAddressesAreClosedUnread(flags: [String], environment: [(String, [UInt8])]) throws {
             let port = try HTTPClient.freeLoopbackPort()
@@ -100,7 +103,10 @@ extension ServerSuites {
             #expect(!finished.stderrText.contains("event=start"))
         }
 
-        @Test(arguments: [("foo.example", "is not a numeric"), ("127.0.0.1,", "has an empty entry")])
+        @Test(arguments: [
+            ("foo.example", "is not a numeric"), ("127.0.0.1,", "has an empty entry"),
+            ("127.0.0.1/8", "write the network, 127.0.0.0/8"),
+        ])
         func unusableAllowlistStopsTheStart(list: String, message: String) throws {
             let port = try HTTPClient.freeLoopbackPort()
             for (flags, environment) in [
