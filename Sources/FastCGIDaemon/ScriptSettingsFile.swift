@@ -4,8 +4,8 @@ import OAuthForward
 import Glibc
 #endif
 
-/// Reads `ScriptSettings`' file for a CGI request: one failed `open` when there is none, one `open`, `fstat` and
-/// `read` when there is.
+/// Reads `ScriptSettings`' file for a CGI request: one failed `open` when there is none; when there is, one `open`,
+/// `fstat`, `stat` of its directory and `read`, and a `stat` of the program file when its owner must be known.
 package enum ScriptSettingsFile {
     package enum Lookup {
         case absent
@@ -23,30 +23,41 @@ package enum ScriptSettingsFile {
 
     /// The file at `path`, for the program at `program`, whose owner may own the file too.
     package static func lookup(at path: [UInt8], program: [UInt8]) -> Lookup {
-        // Non-blocking, so that a FIFO put there cannot hang the request; fstat refuses it next.
-        var cPath = path
-        cPath.append(0)
-        let fd = cPath.withUnsafeBufferPointer { buffer in
-            buffer.withMemoryRebound(to: CChar.self) { open($0.baseAddress!, O_RDONLY | O_CLOEXEC | O_NONBLOCK) }
-        }
+        // Non-blocking, so that a FIFO put there cannot hang the request; fstat refuses it next. A symbolic link is
+        // never followed: it could name any file the program may read.
+        let fd = withCString(path) { open($0, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOFOLLOW) }
         guard fd >= 0 else {
             if errno == ENOENT || errno == ENOTDIR { return .absent }
+            if errno == ELOOP { return refusal(path, .symbolicLink) }
             return refusal(path, .unreadable(errorText()))
         }
         defer { close(fd) }
         var status = stat()
         guard fstat(fd, &status) == 0 else { return refusal(path, .unreadable(errorText())) }
+        // The program file's owner, looked up once and only when a rule needs it.
+        var programOwnerLookedUp = false
+        var programOwnerFound: UInt32? = nil
         let programOwner = { () -> UInt32? in
-            var cProgram = program
-            cProgram.append(0)
+            if programOwnerLookedUp { return programOwnerFound }
+            programOwnerLookedUp = true
             var programStatus = stat()
-            let found = cProgram.withUnsafeBufferPointer { buffer in
-                buffer.withMemoryRebound(to: CChar.self) { stat($0.baseAddress!, &programStatus) == 0 }
-            }
-            return found ? programStatus.st_uid : nil
+            if withCString(program, { stat($0, &programStatus) }) == 0 { programOwnerFound = programStatus.st_uid }
+            return programOwnerFound
         }
         if let problem = ScriptSettings.problem(
             mode: status.st_mode, owner: status.st_uid, runningAs: geteuid(), programOwner: programOwner)
+        {
+            return refusal(path, problem)
+        }
+        // The directory: the path up to its last slash, which ScriptSettings.path always puts there.
+        var directory = [UInt8(ascii: "/")]
+        if let slash = path.lastIndex(of: UInt8(ascii: "/")), slash > 0 { directory = Array(path[..<slash]) }
+        var directoryStatus = stat()
+        guard withCString(directory, { stat($0, &directoryStatus) }) == 0 else {
+            return refusal(path, .unreadable(errorText()))
+        }
+        if let problem = ScriptSettings.directoryProblem(
+            mode: directoryStatus.st_mode, owner: directoryStatus.st_uid, programOwner: programOwner)
         {
             return refusal(path, problem)
         }
@@ -74,6 +85,15 @@ package enum ScriptSettingsFile {
             return .found(try SettingsFile.configurationValues(parsing: bytes))
         } catch {
             return refusal(path, .syntax(error))
+        }
+    }
+
+    /// `body` with `bytes` as a NUL-terminated C string.
+    private static func withCString<Result>(_ bytes: [UInt8], _ body: (UnsafePointer<CChar>) -> Result) -> Result {
+        var terminated = bytes
+        terminated.append(0)
+        return terminated.withUnsafeBufferPointer { buffer in
+            buffer.withMemoryRebound(to: CChar.self) { body($0.baseAddress!) }
         }
     }
 

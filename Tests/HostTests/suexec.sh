@@ -222,7 +222,8 @@ test_group_writable_file_is_a_500_with_the_reason_in_the_error_log() {
 test_file_of_another_user_is_a_500_naming_the_user_the_program_runs_as() {
     write_settings
     chown www-data "$settings"
-    expect_500_logging "$settings belongs to uid $(id -u www-data), while the program runs as uid $uid;"
+    expect_500_logging "$settings belongs to uid $(id -u www-data), while the program runs as uid $uid and its file \
+belongs to uid $uid;"
 }
 
 test_without_the_file_the_500_names_both_places() {

@@ -8,9 +8,14 @@ import Glibc
 /// `oauth-forward-cgi.conf` beside the CGI script (`SCRIPT_FILENAME`'s directory), for hosts whose web server
 /// cannot pass variables (suEXEC clears them). Tests/HostTests/suexec.sh runs the same under real suEXEC.
 @Suite struct ScriptSettingsTests {
-    /// A cgi-bin directory with the settings file in it, mode 0644 unless told otherwise.
+    /// A cgi-bin directory with the settings file in it, mode 0644 unless told otherwise, and the two program files
+    /// the tests name as SCRIPT_FILENAME, whose owner (the test's user) may own the settings file.
     static func cgiBin(settings: String?, mode: mode_t = 0o644) throws -> String {
         let directory = try makeScratchDirectory("cgi-bin")
+        chmod(directory, 0o755)
+        for program in ["oauth-forward.cgi", "x.cgi"] {
+            try "".write(toFile: directory + "/" + program, atomically: false, encoding: .utf8)
+        }
         if let settings {
             let path = directory + "/oauth-forward-cgi.conf"
             try settings.write(toFile: path, atomically: false, encoding: .utf8)
@@ -79,6 +84,50 @@ import Glibc
         let answer = try Self.request(in: directory)
         #expect(answer.stdoutText.hasPrefix("Status: 500 Internal Server Error\r\n"))
         #expect(answer.stderrText.contains("reason=\"\(directory)/oauth-forward-cgi.conf \(reason)\""))
+    }
+
+    /// A symbolic link is never followed, wherever it points: it could name any file the program can read.
+    @Test func aSymbolicLinkIsRefused() throws {
+        let directory = try Self.cgiBin(settings: nil)
+        let real = directory + "/real.conf"
+        try "OAUTH_FORWARD_TARGET=sandbox-eu\n".write(toFile: real, atomically: false, encoding: .utf8)
+        #expect(symlink(real, directory + "/oauth-forward-cgi.conf") == 0)
+        let answer = try Self.request(in: directory)
+        #expect(answer.stdoutText.hasPrefix("Status: 500 Internal Server Error\r\n"))
+        #expect(answer.stderrText.contains("oauth-forward-cgi.conf is a symbolic link, which is never followed"))
+    }
+
+    /// Without suEXEC the program runs as the web server's user, as every other site's scripts on the host do: a
+    /// file is trusted only when the program file's owner (or root) owns it. Here the program is root's (a link to
+    /// /bin/true) and the file the test user's; run as root, the file is nobody's.
+    @Test func aFileTheProgramsOwnerDoesNotOwnIsRefused() throws {
+        let directory = try Self.cgiBin(settings: "OAUTH_FORWARD_TARGET=sandbox-eu\n")
+        let settings = directory + "/oauth-forward-cgi.conf"
+        try FileManager.default.removeItem(atPath: directory + "/oauth-forward.cgi")
+        #expect(symlink("/bin/true", directory + "/oauth-forward.cgi") == 0)
+        let fileOwner = geteuid() == 0 ? uid_t(65534) : geteuid()
+        if geteuid() == 0 { #expect(chown(settings, fileOwner, gid_t(65534)) == 0) }
+        let answer = try Self.request(in: directory)
+        #expect(answer.stdoutText.hasPrefix("Status: 500 Internal Server Error\r\n"))
+        #expect(
+            answer.stderrText.contains(
+                "\(settings) belongs to uid \(fileOwner), while the program runs as uid \(geteuid()) and its file "
+                    + "belongs to uid 0; it must belong to the program file's owner or to root"),
+            "\(answer.stderrText)")
+    }
+
+    /// A directory others may write to lets them put a file there: refused, unless it is sticky and the program's
+    /// owner's, as /tmp is root's.
+    @Test func aDirectoryOthersCanWriteToIsRefusedUnlessSticky() throws {
+        let directory = try Self.cgiBin(settings: "OAUTH_FORWARD_TARGET=sandbox-eu\n")
+        chmod(directory, 0o777)
+        let refused = try Self.request(in: directory)
+        #expect(refused.stdoutText.hasPrefix("Status: 500 Internal Server Error\r\n"))
+        #expect(refused.stderrText.contains("oauth-forward-cgi.conf is in a directory that others can write to"))
+        chmod(directory, 0o1777)
+        let sticky = try Self.request(in: directory)
+        #expect(sticky.stdoutText.hasPrefix("Location: https://api.sandbox.eu.junction.com/"), "\(sticky.stderrText)")
+        chmod(directory, 0o755)
     }
 
     @Test func aMistakeInTheFileIsRefusedWithItsLine() throws {
