@@ -116,9 +116,14 @@ package struct Supervisor {
                     [("worker", "\(pid)")] + Self.describe(status)
                         + [("ready", wasReady ? "yes" : "no"), ("respawn_in_ms", "\(delay.milliseconds)")])
                 if delay > .zero { Shutdown.sleep(milliseconds: delay.milliseconds) }
-            } else if pid > 0 {
+            } else if pid > 0 && retiring.contains(where: { $0.pid == pid }) {
                 retiring.removeAll { $0.pid == pid }
                 Log.event("worker_retired", [("worker", "\(pid)")] + Self.describe(status))
+                continue
+            } else if pid > 0 {
+                // Not a worker: as a container's PID 1, this process inherits every orphan in the container (of
+                // `podman exec`, say), and reaps them too, or they would stay zombies.
+                Log.event("child_reaped", [("child", "\(pid)")] + Self.describe(status))
                 continue
             } else {
                 let now = ContinuousClock.now
