@@ -1,3 +1,5 @@
+import OAuthForward
+
 /// An allowlist that cannot be used, or a socket that needs one.
 package enum PeerAllowlistError: Error, Equatable {
     /// An empty list, or an empty item in it (`10.0.0.5,,10.0.0.6`).
@@ -18,7 +20,8 @@ package enum PeerAllowlistError: Error, Equatable {
     case exposed(String)
 
     package var message: String {
-        switch self {
+        // Every quoted value comes from the environment or the command line: its control bytes are escaped.
+        switch self.escaped {
         case .empty(let list):
             "the allowlist \"\(list)\" has an empty entry: give numeric addresses or CIDR ranges separated by commas"
         case .notNumeric(let item):
@@ -39,6 +42,19 @@ package enum PeerAllowlistError: Error, Equatable {
                 + "could send requests, and the records that abort libfcgi. Give --allow-from with the web "
                 + "server's addresses or ranges (or set \(PeerAllowlist.variable)), or listen on 127.0.0.1 or a unix "
                 + "socket"
+        }
+    }
+
+    /// This error with each value it holds escaped by `MessageText`.
+    private var escaped: PeerAllowlistError {
+        switch self {
+        case .empty(let list): .empty(MessageText.escaped(list))
+        case .notNumeric(let item): .notNumeric(MessageText.escaped(item))
+        case .malformedRange(let item): .malformedRange(MessageText.escaped(item))
+        case .prefixTooLong(let item, let maximum): .prefixTooLong(MessageText.escaped(item), maximum: maximum)
+        case .hostBitsSet(let item, let network): .hostBitsSet(MessageText.escaped(item), network: network)
+        case .mappedRange(let item, let ipv4): .mappedRange(MessageText.escaped(item), ipv4: ipv4)
+        case .exposed(let address): .exposed(address)
         }
     }
 }

@@ -1,3 +1,5 @@
+import OAuthForward
+
 /// Why `--socket-group` names no group. Each message says what works instead.
 package enum SocketGroupError: Error, Equatable, Sendable {
     case empty
@@ -12,12 +14,13 @@ package enum SocketGroupError: Error, Equatable, Sendable {
         let instead = "a numeric id always works"
         return switch self {
         case .empty: "--socket-group is empty; give a group name from \(GroupFile.defaultPath) or a numeric id"
-        case .idOutOfRange(let value): "--socket-group \(value) is not a group id: ids are 0 to \(GroupFile.maximumID)"
+        case .idOutOfRange(let value):
+            "--socket-group \(MessageText.escaped(value)) is not a group id: ids are 0 to \(GroupFile.maximumID)"
         case .unknownName(let name):
-            "--socket-group \(name) is not a known group: no line of \(GroupFile.defaultPath) names it, and names "
+            "--socket-group \(MessageText.escaped(name)) is not a known group: no line of \(GroupFile.defaultPath) names it, and names "
                 + "are read from that file alone, never through NSS; \(instead)"
         case .groupFileUnreadable(let name, let error):
-            "--socket-group \(name) is not a known group: \(error.message); \(instead)"
+            "--socket-group \(MessageText.escaped(name)) is not a known group: \(error.message); \(instead)"
         }
     }
 }

@@ -36,7 +36,7 @@ public enum ConfigurationError: Error, Equatable, Sendable {
                 + "web server leaves in PATH_INFO, such as /oauth_callback, or leave it unset where PATH_INFO is "
                 + "/{provider}"
         case .settingsFile(let path, let problem):
-            "\(path) \(problem.problem)"
+            "\(MessageText.escaped(path)) \(problem.problem)"
         }
     }
 }

@@ -29,8 +29,7 @@ public struct LogLine: Sendable {
             case 0x20..<0x7F:
                 quoted += String(UnicodeScalar(byte))
             default:
-                let hex = String(byte, radix: 16)
-                quoted += "\\x" + (hex.count == 1 ? "0" + hex : hex)
+                quoted += String(decoding: MessageText.hexEscape(byte), as: UTF8.self)
             }
         }
         return quoted + "\""

@@ -8,8 +8,9 @@ public enum SettingsFileError: Error, Equatable {
         switch self {
         case .malformed(let line, let reason): "line \(line): \(reason)"
         case .unknownName(let line, let name, let known):
-            "line \(line): \(name) is not a setting this program reads; it reads \(known.joined(separator: ", "))"
-        case .duplicate(let line, let name): "line \(line): \(name) is set a second time"
+            "line \(line): \(MessageText.escaped(name)) is not a setting this program reads; it reads "
+                + known.joined(separator: ", ")
+        case .duplicate(let line, let name): "line \(line): \(MessageText.escaped(name)) is set a second time"
         }
     }
 }

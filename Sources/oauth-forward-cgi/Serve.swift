@@ -97,8 +97,11 @@ struct Serve: ParsableCommand {
         do {
             expanded = try Serve.parse(options + commandLine)
         } catch {
+            // ArgumentParser quotes the file's values as they are: its message is escaped whole.
             throw ValidationError(
-                "--config \(targetOptions.config ?? ""): \(SettingsFile.optionsName): \(Serve.message(for: error))")
+                MessageText.escaped(
+                    "--config \(targetOptions.config ?? ""): \(SettingsFile.optionsName): \(Serve.message(for: error))")
+            )
         }
         try expanded.serve(file: file)
     }

@@ -37,12 +37,12 @@ struct TargetOptions: ParsableArguments {
         guard let config else { return nil }
         switch ProcessIO.readFile(config, limit: Self.settingsFileLimit) {
         case .failure(let error):
-            throw ValidationError("--config \(config): cannot be read: \(error.message)")
+            throw ValidationError("--config \(MessageText.escaped(config)): cannot be read: \(error.message)")
         case .success(let bytes):
             do throws(SettingsFileError) {
                 return try SettingsFile(parsing: bytes, allowsOptions: allowsOptions)
             } catch {
-                throw ValidationError("--config \(config): \(error.message)")
+                throw ValidationError("--config \(MessageText.escaped(config)): \(error.message)")
             }
         }
     }

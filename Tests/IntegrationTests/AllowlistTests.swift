@@ -120,6 +120,21 @@ extension ServerSuites {
             }
         }
 
+        /// A control byte in the list reaches the message escaped, never raw: a CR or a newline could otherwise
+        /// forge a line in the journal.
+        @Test func controlBytesInTheListAreEscapedInTheMessage() throws {
+            let port = try HTTPClient.freeLoopbackPort()
+            let finished = try ChildProcess.run(
+                Binary.path, ["serve", "--listen", "0.0.0.0:\(port)", "--target", "sandbox-us"],
+                environment: [("FCGI_WEB_SERVER_ADDRS", bytes("10.0.0.5\r\napp=oauth-forward-cgi event=forged"))])
+            #expect(finished.status != 0)
+            let quoted = "\"10.0.0.5\\x0d\\x0aapp=oauth-forward-cgi event=forged\" in the allowlist"
+            #expect(finished.stderrText.contains(quoted), "\(finished.stderrText)")
+            #expect(!finished.stderr.contains(0x0D))
+            let lines = finished.stderrText.split(separator: "\n")
+            #expect(!lines.contains { $0.hasPrefix("app=oauth-forward-cgi event=forged") })
+        }
+
         /// A unix socket has no peer address: the socket file's permissions guard it, and the list changes nothing.
         @Test func unixSocketsAreUnaffected() throws {
             let daemon = try Daemon(["--allow-from", "10.0.0.1"])
