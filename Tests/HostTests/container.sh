@@ -288,6 +288,70 @@ test_podman_stop_ends_pid1_gracefully_with_sigterm() {
     echo "    podman stop took $took s" >&2
 }
 
+# A FastCGI record's header for request 1: version 1, TYPE, the content's LENGTH, no padding.
+fastcgi_header() {
+    printf "$(printf '\\x01\\x%02x\\x00\\x01\\x%02x\\x%02x\\x00\\x00' "$1" $(($2 >> 8)) $(($2 & 255)))"
+}
+# Whether a worker of PID 1 ($1) holds a connection: a socket besides the listening one (and libfcgi's copy).
+worker_holds_a_connection() {
+    local worker
+    for worker in $(children_of "$1"); do
+        [ "$(find "/proc/$worker/fd" -lname 'socket:*' | wc -l)" -le 1 ] || return 0
+    done
+    return 1
+}
+# A PARAMS record with the pairs NAME VALUE ..., each shorter than 128 bytes and not empty.
+fastcgi_params() {
+    local LC_ALL=C body=""
+    while [ $# -gt 0 ]; do
+        body+=$(printf "$(printf '\\x%02x\\x%02x' ${#1} ${#2})")"$1$2"
+        shift 2
+    done
+    fastcgi_header 4 ${#body}
+    printf '%s' "$body"
+}
+
+# The guarantee itself, without timing luck: a request that a worker had begun to read when `podman stop` came is
+# finished and answered. A client speaking FastCGI as a web server does sends half a request, waits until a worker
+# holds its connection, and sends the rest only once the worker has logged that it stops with it in flight.
+test_podman_stop_answers_a_request_the_daemon_had_begun_reading() {
+    open_store
+    start_container held "${serving_options[@]}"
+    wait_until_serving held
+    local init deadline=$((SECONDS + 10))
+    init=$(init_pid held)
+    exec 3<>"/dev/tcp/127.0.0.1/$port"
+    {
+        fastcgi_header 1 8
+        printf '\x00\x01\x00\x00\x00\x00\x00\x00'
+        fastcgi_params REQUEST_METHOD GET SCRIPT_NAME /oauth_callback
+    } >&3
+    until worker_holds_a_connection "$init"; do
+        [ "$SECONDS" -lt "$deadline" ] || fail "no worker took the connection within 10 s"
+        sleep 0.1
+    done
+    podman stop --time 10 held >"$store/stop.out" 2>&1 &
+    pids+=($!)
+    wait_for_log held 10 '^app=oauth-forward-cgi pid=[0-9]+ event=worker_stopping in_flight=1 '
+    {
+        fastcgi_params PATH_INFO /oura QUERY_STRING 'code=a%2Bb&state=held%3D'
+        fastcgi_header 4 0
+        fastcgi_header 5 0
+    } >&3
+    timeout 10 cat <&3 >"$store/held.answer"
+    exec 3<&-
+    grep -qa $'^Status: 307 Temporary Redirect\r$' "$store/held.answer" ||
+        fail "not a 307: $(od -c "$store/held.answer")"
+    # After the STDOUT record's header, on the answer's first line.
+    grep -qa "Location: $target_location/oura?code=a%2Bb&state=held%3D"$'\r$' "$store/held.answer" ||
+        fail "wrong Location: $(od -c "$store/held.answer")"
+    wait "${pids[-1]}" || fail "podman stop: $(cat "$store/stop.out")"
+    [ "$(podman inspect --format '{{.State.ExitCode}}' held)" = 0 ] || fail "exit code after podman stop"
+    logs held | grep -q 'method=GET provider=oura status=307 target=production-us query_bytes=24' ||
+        fail "the daemon did not log the held request: $(logs held)"
+    logs held | tail -n 1 | grep -qxE 'app=oauth-forward-cgi pid=1 event=stopped' || fail "no event=stopped last"
+}
+
 # Clients that send GET and POST callbacks through nginx without a pause, each line of $store/answers.N being
 # "START END STATUS LOCATION", START and END from $EPOCHREALTIME. They run until $store/stop exists.
 start_clients() {
