@@ -39,11 +39,14 @@ open_store() {
 }
 close_store() {
     local status=$? name left
+    # Whatever fails here, the store is deleted.
+    set +e
     [ ${#pids[@]} -eq 0 ] || { kill "${pids[@]}" 2>/dev/null || true; wait "${pids[@]}" 2>/dev/null || true; }
     for name in "${containers[@]}"; do podman rm --force --time 0 "$name" >/dev/null 2>&1 || true; done
     podman rmi --force "$image" >/dev/null 2>&1 || true
-    left=$(podman ps --all --format 'container {{.Names}}'; podman pod ps --format 'pod {{.Name}}'
-        podman images --all --format 'image {{.Repository}}:{{.Tag}}')
+    left=$(podman ps --all --format 'container {{.Names}}' || echo "podman ps failed"
+        podman pod ps --format 'pod {{.Name}}' || echo "podman pod ps failed"
+        podman images --all --format 'image {{.Repository}}:{{.Tag}}' || echo "podman images failed")
     PODMAN_STATE="$store" "$root/scripts/podman" --remove-state
     if [ -n "$left" ]; then
         echo "    left behind in podman: $left" >&2
