@@ -22,10 +22,12 @@ package struct Supervisor {
     let commandLine: [[UInt8]]
     /// The generation before, when this process is the new program of a reload.
     let handover: Handover?
+    /// How long the workers go on serving after SIGTERM or SIGINT, before they are stopped (`--stop-delay`).
+    let stopDelay: Duration
 
     package init(
         listener: Listener, workers: Int, workerSettings: WorkerSettings, environment: [(String, String)],
-        version: String, commandLine: [[UInt8]], handover: Handover?
+        version: String, commandLine: [[UInt8]], handover: Handover?, stopDelay: Duration = .zero
     ) {
         self.listener = listener
         self.workers = workers
@@ -34,7 +36,11 @@ package struct Supervisor {
         self.version = version
         self.commandLine = commandLine
         self.handover = handover
+        self.stopDelay = stopDelay
     }
+
+    /// What `--stop-delay` may be.
+    package static let stopDelayRange = Duration.zero...Duration.seconds(300)
 
     /// The most a replacement waits when no worker is left.
     static let delayWithNoWorkerLeft = Duration.milliseconds(100)
@@ -142,6 +148,7 @@ package struct Supervisor {
             }
         }
 
+        if stopDelay > .zero { serveOn(running: &running, retiring: &retiring) }
         let all = running.map(\.pid) + retiring.map(\.pid)
         Log.event("stopping", [("workers", "\(all.count)"), ("grace_ms", "\(workerSettings.grace.milliseconds)")])
         for pid in all { kill(pid, SIGTERM) }
@@ -165,6 +172,28 @@ package struct Supervisor {
         listener.removeOwnedPath()
         Log.event("stopped")
         return 0
+    }
+
+    /// Between SIGTERM or SIGINT and the stop, with `--stop-delay`: the workers go on serving, for a web server that
+    /// was told to stop at the same moment (the other container of a pod) and still sends the requests it took.
+    /// Children that end meanwhile are reaped and not replaced.
+    private func serveOn(running: inout [Running], retiring: inout [Retiring]) {
+        Log.event("stop_delayed", [("delay_ms", "\(stopDelay.milliseconds)")])
+        let end = ContinuousClock.now + stopDelay
+        while case let left = end - ContinuousClock.now, left > .zero {
+            var status: Int32 = 0
+            let pid = waitpid(-1, &status, WNOHANG)
+            if pid > 0 {
+                if let index = running.firstIndex(where: { $0.pid == pid }), running[index].readyFD >= 0 {
+                    close(running[index].readyFD)
+                }
+                running.removeAll { $0.pid == pid }
+                retiring.removeAll { $0.pid == pid }
+                Log.event("child_exit", [("child", "\(pid)")] + Self.describe(status))
+                continue
+            }
+            SupervisorSignals.waitForChild(milliseconds: min(left.milliseconds, 1000))
+        }
     }
 
     /// The second half of a reload, in the new program: once every new worker serves, the previous generation is

@@ -55,6 +55,15 @@ enum SupervisorSignals {
         while read(eventFD, &buffer, buffer.count) > 0 {}
     }
 
+    /// Waits up to `milliseconds` for SIGCHLD or SIGHUP alone, then empties the event pipe: for the time after a stop
+    /// began, when the shutdown pipe stays readable.
+    static func waitForChild(milliseconds: Int) {
+        var fds = pollfd(fd: eventFD, events: Int16(POLLIN), revents: 0)
+        _ = poll(&fds, 1, Int32(clamping: milliseconds))
+        var buffer = [UInt8](repeating: 0, count: 64)
+        while read(eventFD, &buffer, buffer.count) > 0 {}
+    }
+
     /// The signals to hold back while the supervisor re-executes itself: the new program installs its handlers,
     /// then unblocks them, and whatever came meanwhile is delivered then rather than lost or fatal.
     static func blockForExec() -> sigset_t {

@@ -56,6 +56,12 @@ struct Serve: ParsableCommand {
     @Option(help: "Seconds to finish the requests in flight on SIGTERM or SIGINT, and for old workers on a reload.")
     var grace: Double = WorkerSettings.defaultGrace.seconds
 
+    @Option(
+        help: ArgumentHelp(
+            "Seconds to go on serving after SIGTERM or SIGINT before stopping: for a web server that is told to "
+                + "stop at the same moment, as in a Kubernetes pod, and still sends what it took."))
+    var stopDelay: Double = 0
+
     @OptionGroup var targetOptions: TargetOptions
 
     /// Given by a running supervisor to the binary on disk when it reloads: check everything a start would, print
@@ -72,6 +78,7 @@ struct Serve: ParsableCommand {
             ("--idle-timeout", idleTimeout, WorkerSettings.timeoutRange),
             ("--request-timeout", requestTimeout, WorkerSettings.timeoutRange),
             ("--grace", grace, WorkerSettings.graceRange),
+            ("--stop-delay", stopDelay, Supervisor.stopDelayRange),
         ] where !range.contains(.seconds(value)) {
             throw ValidationError(
                 "\(flag) must be \(range.lowerBound.seconds.formatted) to \(range.upperBound.seconds.formatted) seconds"
@@ -187,7 +194,8 @@ struct Serve: ParsableCommand {
             commandLine: (0..<Int(CommandLine.argc)).compactMap {
                 CommandLine.unsafeArgv[$0].map { ProcessIO.bytes(ofCString: $0) }
             },
-            handover: handover
+            handover: handover,
+            stopDelay: .seconds(stopDelay)
         )
         throw ExitCode(supervisor.run())
     }

@@ -228,6 +228,23 @@ extension ServerSuites {
             #expect(daemon.log.contains("event=stopped"))
         }
 
+        /// With --stop-delay the daemon goes on serving after SIGTERM, new connections too, for a web server in the
+        /// same pod that is told to stop at the same moment; then it stops as without.
+        @Test func stopDelayServesNewConnectionsUntilItEnds() throws {
+            let daemon = try Daemon(["--workers", "1", "--threads", "2", "--stop-delay", "4"])
+            try daemon.waitForWorkers(1)
+            daemon.process.send(SIGTERM)
+            try daemon.waitForLog(containing: "event=stop_delayed delay_ms=4000")
+            let signalled = ContinuousClock.now
+            #expect(
+                try daemon.get(query: "after=1").stdout
+                    == Daemon.redirect(to: Daemon.productionOura + bytes("?after=1")))
+            #expect(!daemon.log.contains("event=stopping"))
+            #expect(daemon.process.wait(timeout: 10) == 0)
+            #expect(ContinuousClock.now - signalled > .milliseconds(3000))
+            #expect(daemon.log.contains("event=stopped"))
+        }
+
         /// A connection still in the listen backlog when the daemon stops is never accepted: it is reset when the last
         /// worker closes the listening socket, and the web server answers that request with its own error (nginx: 502).
         /// docs/OPERATIONS.md says so, and how socket activation keeps such connections for the next start instead.
