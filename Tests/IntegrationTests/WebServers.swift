@@ -188,6 +188,8 @@ enum Callbacks {
     static let expectedHeaderNames: Set<String> = [
         "date", "server", "connection", "content-length", "content-type", "transfer-encoding", "location",
         "cache-control", "referrer-policy", "x-content-type-options",
+        // lighttpd's on a 200.
+        "accept-ranges",
     ]
 
     /// The 307 to exactly `location`, with the fields that keep the code out of caches and referrers.
