@@ -153,7 +153,7 @@ struct ForwarderCase {
         let outcome = Forwarder.respond(to: request, configuration: setup.configuration)
         let answer = ParsedAnswer(outcome.responseBytes, context: context)
         let status = outcome.response.status.rawValue
-        require([307, 400, 404, 405, 500].contains(status), "status \(status); \(context)")
+        require([200, 307, 400, 404, 405, 500].contains(status), "status \(status); \(context)")
         require(answer.status == status, "Status line \(answer.status) for \(status); \(context)")
         checkHeaders(answer, outcome: outcome)
         checkStatus(status, answer: answer, outcome: outcome)
@@ -188,6 +188,9 @@ struct ForwarderCase {
             expected = 405
         } else if provider == nil || !(setup.allowlist.map { $0.contains(provider!) } ?? true) {
             expected = 404
+        } else if query.isEmpty && request.method != bytes("POST") {
+            // A GET or HEAD without a query is a reachability check, in every mode; a POST is a form_post callback.
+            expected = 200
         } else if query.contains(where: { $0 < 0x20 || $0 == 0x7F }) {
             expected = 400
         } else if setup.isAuto {
@@ -202,6 +205,14 @@ struct ForwarderCase {
             require(answer.value("Allow") == bytes("GET, HEAD, POST"), "Allow on a 405; \(context)")
         }
 
+        if status == 200 {
+            require(location == nil, "a Location on a 200; \(context)")
+            require(
+                outcome.response.body == bytes("This is the OAuth callback endpoint for \(provider ?? "?").\n"),
+                "the reachability body; \(context)")
+            require(outcome.log.route == "reachability", "a 200 without route=reachability; \(context)")
+            return
+        }
         guard status == 307 else {
             require(location == nil, "a Location on a \(status); \(context)")
             checkErrorBody(outcome.response.body, status: status)
@@ -260,7 +271,8 @@ struct ForwarderCase {
         return rejections.map(\.response.body)
     }()
 
-    /// The provider as the README defines it: `/` and 1 to 64 of `[a-z0-9_]`, after the path prefix when one is set.
+    /// The provider as the README defines it: `/` and 1 to 64 of `[a-z0-9_]`, and at most one `/` after it, after
+    /// the path prefix when one is set.
     var provider: String? {
         guard var path = request.pathInfo else { return nil }
         if !setup.pathPrefix.isEmpty {
@@ -268,6 +280,7 @@ struct ForwarderCase {
             else { return nil }
             path = Array(path.dropFirst(setup.pathPrefix.count))
         }
+        if path.count > 1 && path.last == UInt8(ascii: "/") { path.removeLast() }
         guard path.first == UInt8(ascii: "/"), (2...65).contains(path.count),
             path.dropFirst().allSatisfy({ Self.slugAlphabet.contains($0) })
         else { return nil }
@@ -291,13 +304,17 @@ struct ForwarderCase {
         require(log.status == status, "log status \(log.status); \(context)")
         require(log.queryLength == query.count, "log query_bytes \(log.queryLength); \(context)")
         require(log.target.map { setup.logTargets.contains($0) } ?? true, "log target \(log.target ?? ""); \(context)")
-        require([nil, "aud_match", "fallback", "rejected"].contains(log.route), "log route; \(context)")
+        require(
+            [nil, "aud_match", "fallback", "rejected", "reachability"].contains(log.route), "log route; \(context)")
+        let answered = status == 200 || status == 307
+        let slash = provider != nil && request.pathInfo?.last == UInt8(ascii: "/")
+        require(log.trailingSlash == (answered && slash), "log trailing_slash; \(context)")
         let states = [
             "no_state", "not_a_jwt", "bad_base64", "bad_json", "no_aud", "foreign_aud",
             "environment_not_allowed", "duplicate",
         ]
         require(log.state.map { states.contains($0) } ?? true, "log state \(log.state ?? ""); \(context)")
-        require((log.reason == nil) == (status == 307), "log reason on a \(status); \(context)")
+        require((log.reason == nil) == answered, "log reason on a \(status); \(context)")
         require(log.reason.map { Self.logReasons.contains($0) } ?? true, "log reason \(log.reason ?? "")")
 
         // Every field above comes from a fixed vocabulary, so a query holding a byte outside it cannot be in the
@@ -326,6 +343,7 @@ struct ForwarderCase {
     /// case of a method token, the slug alphabet of a provider, digits, and logfmt's quoting.
     static let logAlphabet: [Bool] = {
         var vocabulary = "app=oauth-forward-cgi method= provider= status= target= query_bytes= route= state= reason="
+        vocabulary += " trailing_slash= reachability"
         vocabulary += "\"\\- invalid ABCDEFGHIJKLMNOPQRSTUVWXYZ abcdefghijklmnopqrstuvwxyz0123456789_"
         vocabulary += "aud_match fallback rejected no_state not_a_jwt bad_base64 bad_json no_aud foreign_aud "
         vocabulary += "environment_not_allowed duplicate"

@@ -12,16 +12,22 @@ package enum HealthProbe {
     package static let defaultTimeout = Duration.seconds(3)
     package static let timeoutRange = Duration.milliseconds(100)...Duration.seconds(3600)
 
-    /// What nginx with Debian's fastcgi_params sends for `GET /oauth_callback/<provider>` with an empty query, so
-    /// never a code or a state. `extra` replaces a parameter of the same name, or comes last, as a `fastcgi_param`
+    /// The probe's own query. A GET without a query is a reachability check, answered 200 without forwarding, so
+    /// the probe sends a callback to test the forwarding path: an `error` callback, never a `code`, with a state
+    /// that is no token, so that a target that reads it sees an error and nothing to exchange.
+    package static let query = Array("error=probe&state=probe".utf8)
+
+    /// What nginx with Debian's fastcgi_params sends for `GET /oauth_callback/<provider>?error=probe&state=probe`.
+    /// `extra` replaces a parameter of the same name, or comes last, as a `fastcgi_param`
     /// line of the web server's would (libfcgi reads the first of two with one name).
     package static func request(provider: [UInt8], extra: [(name: [UInt8], value: [UInt8])] = []) -> FastCGIRequest {
-        let uri = Array("/oauth_callback/".utf8) + provider
+        let uri = Array("/oauth_callback/".utf8) + provider + Array("?".utf8) + query
         let standard: [(String, [UInt8])] = [
             ("GATEWAY_INTERFACE", Array("CGI/1.1".utf8)), ("SERVER_PROTOCOL", Array("HTTP/1.1".utf8)),
-            ("REQUEST_METHOD", Array("GET".utf8)), ("REQUEST_URI", uri), ("DOCUMENT_URI", uri),
+            ("REQUEST_METHOD", Array("GET".utf8)), ("REQUEST_URI", uri),
+            ("DOCUMENT_URI", Array("/oauth_callback/".utf8) + provider),
             ("SCRIPT_NAME", Array("/oauth_callback".utf8)), ("PATH_INFO", Array("/".utf8) + provider),
-            ("QUERY_STRING", []), ("CONTENT_LENGTH", []), ("HTTP_USER_AGENT", Array("oauth-forward-cgi probe".utf8)),
+            ("QUERY_STRING", query), ("CONTENT_LENGTH", []), ("HTTP_USER_AGENT", Array("oauth-forward-cgi probe".utf8)),
         ]
         let replaced = Set(extra.map(\.name))
         let kept = standard.map { (name: Array($0.utf8), value: $1) }.filter { !replaced.contains($0.name) }
@@ -96,7 +102,8 @@ package enum HealthProbe {
         }
     }
 
-    /// The line a probe prints, and whether it is a pass: only a 307 is, as only a 307 forwards a callback.
+    /// The line a probe prints, and whether it is a pass: only a 307 whose `Location` ends with the probe's query
+    /// is, as only that forwards a callback to the configured target byte for byte.
     package static func verdict(on response: FastCGIResponse, after elapsed: Duration) -> Result<String, ProbeFailure> {
         guard response.protocolStatus == 0 else { return .failure(.refused(protocolStatus: response.protocolStatus)) }
         let status: CGIStatusLine
@@ -106,7 +113,28 @@ package enum HealthProbe {
             return .failure(.unreadable(error))
         }
         let line = "\(status.description) in \(elapsed.millisecondsWithTenths) ms"
-        return status.code == 307 ? .success(line) : .failure(.status(code: status.code, line: line))
+        guard status.code == 307 else { return .failure(.status(code: status.code, line: line)) }
+        let location = Self.location(in: response.stdout)
+        guard let location, location.suffix(query.count).elementsEqual(query),
+            location.dropLast(query.count).last == UInt8(ascii: "?")
+        else { return .failure(.queryNotForwarded(line: line)) }
+        return .success(line)
+    }
+
+    /// The value of the answer's first `Location` field, up to the header section's end.
+    static func location(in answer: [UInt8]) -> ArraySlice<UInt8>? {
+        var start = answer.startIndex
+        while let newline = answer[start...].firstIndex(of: UInt8(ascii: "\n")) {
+            var line = answer[start..<newline]
+            start = newline + 1
+            if line.last == UInt8(ascii: "\r") { line = line.dropLast() }
+            if line.isEmpty { return nil }
+            guard let colon = line.firstIndex(of: UInt8(ascii: ":")),
+                line[..<colon].map({ $0 | 0x20 }).elementsEqual("location".utf8)
+            else { continue }
+            return line[(colon + 1)...].drop { $0 == UInt8(ascii: " ") || $0 == UInt8(ascii: "\t") }
+        }
+        return nil
     }
 }
 

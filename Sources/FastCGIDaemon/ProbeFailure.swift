@@ -6,6 +6,8 @@ package enum ProbeFailure: Error, Equatable, Sendable {
     case unreadable(FastCGIResponseError)
     /// Any status but 307, with the line the probe prints.
     case status(code: Int, line: String)
+    /// A 307 whose `Location` does not end with `?` and the probe's query: not this program's forwarding.
+    case queryNotForwarded(line: String)
 
     package var message: String {
         switch self {
@@ -17,13 +19,19 @@ package enum ProbeFailure: Error, Equatable, Sendable {
             let hint =
                 switch code {
                 case 404: "; is the provider allowed (OAUTH_FORWARD_PROVIDERS)? --provider picks another"
-                case 400: "; with OAUTH_FORWARD_TARGET=auto and no fallback, an empty query has no state to route by"
+                case 400:
+                    "; with OAUTH_FORWARD_TARGET=auto and no fallback, the probe's state (not a Junction token) is "
+                        + "refused: only a fallback takes it"
                 case 500:
                     "; the daemon's log says which variable is wrong, or missing: if the web server sends it "
                         + "(fastcgi_param), give the probe the same, e.g. --param OAUTH_FORWARD_TARGET=production-us"
                 default: ""
                 }
             return "\(line), not 307 Temporary Redirect\(hint)"
+        case .queryNotForwarded(let line):
+            return
+                "\(line), but its Location does not end with ?\(String(decoding: HealthProbe.query, as: UTF8.self)): "
+                + "the answer is not a callback forwarded byte for byte"
         }
     }
 }

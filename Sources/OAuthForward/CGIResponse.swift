@@ -54,8 +54,15 @@ public struct CGIResponse: Equatable, Sendable {
         )
     }
 
-    /// An error: a fixed text that never repeats anything from the request.
-    static func error(_ status: HTTPStatus, text: String, extraFields: [HeaderField] = []) -> CGIResponse {
+    /// The answer to a GET or HEAD without a query: a reachability check (a provider's console testing the URI at
+    /// registration, a monitor), not a callback. The provider is a validated slug, so the text stays fixed per
+    /// provider and holds nothing else from the request.
+    static func reachability(of provider: ProviderSlug) -> CGIResponse {
+        .plainText(.ok, text: "This is the OAuth callback endpoint for \(provider.name).")
+    }
+
+    /// An error or the reachability answer: a fixed text that never repeats anything from the request.
+    static func plainText(_ status: HTTPStatus, text: String, extraFields: [HeaderField] = []) -> CGIResponse {
         let body = Array((text + "\n").utf8)
         return CGIResponse(
             status: status,

@@ -16,7 +16,8 @@ public enum Forwarder {
             log.target = decision.target
             log.route = decision.route
             log.state = decision.state
-            response = .redirect(to: decision.location)
+            log.trailingSlash = decision.trailingSlash
+            response = decision.response
         } catch {
             log.reason = error.logReason
             if case .stateNotJunction(let why) = error {
@@ -32,14 +33,17 @@ public enum Forwarder {
         return ForwardOutcome(response: response, log: log, isHead: request.isHead)
     }
 
-    /// Where a forwarded request goes, and what its log line says about the choice.
+    /// The answer to a request that is not refused, and what its log line says about it.
     struct Decision {
-        var location: [UInt8]
+        /// The 307 to where a callback goes, or the 200 to a reachability check.
+        var response: CGIResponse
         var target: String
-        /// In `auto` mode: `aud_match` or `fallback`.
+        /// `reachability` for a GET or HEAD without a query; in `auto` mode, `aud_match` or `fallback`.
         var route: String? = nil
         /// In `auto` mode, when the state was not a Junction token of an allowed environment: why not.
         var state: String? = nil
+        /// The path ended with the one slash after the provider name that is accepted.
+        var trailingSlash = false
     }
 
     /// The checks, in order: the server's setup, the deployment's configuration, then the request itself.
@@ -65,12 +69,23 @@ public enum Forwarder {
         if let allowlist = configuration.allowlist, !allowlist.contains(provider) {
             throw .providerNotAllowed
         }
+        // Only the path that names a provider gets here, so its last byte is a slash only when one was added.
+        let trailingSlash = request.pathInfo.map(ProviderSlug.hasTrailingSlash) == true
+        // A callback always carries a query: `code` or `error`, with `state`. A GET or HEAD without one is a
+        // reachability check, in every mode. A POST without one is a form_post callback, its fields in the body.
+        if request.query.isEmpty, !method.elementsEqual("POST".utf8) {
+            return Decision(
+                response: .reachability(of: provider), target: configuration.targetLogName, route: "reachability",
+                trailingSlash: trailingSlash)
+        }
         if request.query.contains(where: { $0 < 0x20 || $0 == 0x7F }) {
             throw .controlByteInQuery
         }
         switch configuration.route {
         case .fixed(let target):
-            return Decision(location: target.location(provider: provider, query: request.query), target: target.logName)
+            return Decision(
+                response: .redirect(to: target.location(provider: provider, query: request.query)),
+                target: target.logName, trailingSlash: trailingSlash)
         case .byState(let environments, let fallback):
             switch StateToken.find(in: request.query, allowed: environments) {
             case .duplicate:
@@ -78,13 +93,13 @@ public enum Forwarder {
             case .junction(let environment):
                 let target = ForwardTarget(environment)
                 return Decision(
-                    location: target.location(provider: provider, query: request.query), target: target.logName,
-                    route: "aud_match")
+                    response: .redirect(to: target.location(provider: provider, query: request.query)),
+                    target: target.logName, route: "aud_match", trailingSlash: trailingSlash)
             case .other(let why):
                 guard let fallback else { throw .stateNotJunction(why) }
                 return Decision(
-                    location: fallback.location(provider: provider, query: request.query), target: fallback.logName,
-                    route: "fallback", state: why.rawValue)
+                    response: .redirect(to: fallback.location(provider: provider, query: request.query)),
+                    target: fallback.logName, route: "fallback", state: why.rawValue, trailingSlash: trailingSlash)
             }
         }
     }

@@ -1,5 +1,6 @@
 /// The statuses this program answers with.
 public enum HTTPStatus: Int, Sendable {
+    case ok = 200
     case temporaryRedirect = 307
     case badRequest = 400
     case notFound = 404
@@ -9,6 +10,7 @@ public enum HTTPStatus: Int, Sendable {
     /// nginx sends a bare `HTTP/1.1 307` unless the CGI `Status` header carries the reason phrase.
     public var reasonPhrase: String {
         switch self {
+        case .ok: "OK"
         case .temporaryRedirect: "Temporary Redirect"
         case .badRequest: "Bad Request"
         case .notFound: "Not Found"

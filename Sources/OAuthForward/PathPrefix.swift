@@ -1,6 +1,7 @@
 /// The part of `PATH_INFO` in front of `/{provider}`, for a web server that cannot split the path and sends all of
 /// it (H2O's `fastcgi.connect` sends `PATH_INFO=/oauth_callback/oura`). Named by the operator, never guessed: with a
-/// prefix, `PATH_INFO` must be exactly the prefix, `/` and a provider name; anything else is a 404, as without one.
+/// prefix, `PATH_INFO` must be exactly the prefix, `/`, a provider name and at most one `/`; anything else is a 404,
+/// as without one.
 public struct PathPrefix: Equatable, Sendable {
     public static let maximumLength = 255
 
@@ -30,7 +31,7 @@ public struct PathPrefix: Equatable, Sendable {
         self.bytes = value
     }
 
-    /// The provider `pathInfo` names: after the prefix, exactly `/` and a provider name.
+    /// The provider `pathInfo` names: after the prefix, exactly `/`, a provider name and at most one `/`.
     public func provider(inPathInfo pathInfo: [UInt8]) -> ProviderSlug? {
         if bytes.isEmpty { return ProviderSlug(pathInfo: pathInfo) }
         guard pathInfo.count > bytes.count else { return nil }

@@ -20,10 +20,21 @@ public struct ProviderSlug: Hashable, Sendable {
         self.bytes = Array(bytes)
     }
 
-    /// Reads the provider from a CGI `PATH_INFO`: `/` followed by a slug, and nothing else.
+    /// Reads the provider from a CGI `PATH_INFO`: `/` followed by a slug and at most one `/`, and nothing else.
+    /// Some providers and consoles add the slash to a registered redirect URI; two, or anything after it, are not
+    /// a provider.
     public init?(pathInfo: [UInt8]) {
         guard pathInfo.first == UInt8(ascii: "/") else { return nil }
-        self.init(pathInfo.dropFirst())
+        if Self.hasTrailingSlash(pathInfo) {
+            self.init(pathInfo.dropFirst().dropLast())
+        } else {
+            self.init(pathInfo.dropFirst())
+        }
+    }
+
+    /// Whether a `PATH_INFO` that names a provider ends with the one slash `init(pathInfo:)` accepts.
+    public static func hasTrailingSlash(_ pathInfo: [UInt8]) -> Bool {
+        pathInfo.count > 1 && pathInfo[pathInfo.count - 1] == UInt8(ascii: "/")
     }
 
     public var name: String { String(decoding: bytes, as: UTF8.self) }

@@ -43,16 +43,16 @@ public enum Rejection: Error, Equatable, Sendable {
     public var response: CGIResponse {
         switch self {
         case .unsupportedRole, .misconfigured:
-            .error(status, text: "The OAuth callback forwarder is not configured correctly.")
+            .plainText(status, text: "The OAuth callback forwarder is not configured correctly.")
         case .methodNotAllowed:
-            .error(
+            .plainText(
                 status, text: "Method not allowed.",
                 extraFields: [HeaderField("Allow", Forwarder.forwardedMethods.joined(separator: ", "))])
-        case .invalidProvider, .providerNotAllowed: .error(status, text: "Unknown OAuth callback.")
-        case .controlByteInQuery: .error(status, text: "Malformed OAuth callback.")
-        case .duplicateState: .error(status, text: "Malformed OAuth callback: more than one state parameter.")
+        case .invalidProvider, .providerNotAllowed: .plainText(status, text: "Unknown OAuth callback.")
+        case .controlByteInQuery: .plainText(status, text: "Malformed OAuth callback.")
+        case .duplicateState: .plainText(status, text: "Malformed OAuth callback: more than one state parameter.")
         case .stateNotJunction:
-            .error(status, text: "The state is not a Junction token for an allowed environment.")
+            .plainText(status, text: "The state is not a Junction token for an allowed environment.")
         }
     }
 }

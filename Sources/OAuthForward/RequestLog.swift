@@ -9,10 +9,12 @@ public struct RequestLog: Equatable, Sendable {
     public var target: String?
     public var queryLength: Int
     public var reason: String?
-    /// `auto` mode only: `aud_match`, `fallback` or `rejected`.
+    /// `reachability` for a GET or HEAD without a query; in `auto` mode, `aud_match`, `fallback` or `rejected`.
     public var route: String?
     /// `auto` mode only, when the state did not match: a fixed code such as `foreign_aud`. Never the token.
     public var state: String?
+    /// The path ended with the one slash after the provider name that is accepted; logged as `trailing_slash=1`.
+    public var trailingSlash = false
 
     init(request: CGIRequest) {
         self.method = Self.loggableMethod(request.method)
@@ -42,6 +44,7 @@ public struct RequestLog: Equatable, Sendable {
         line.add("query_bytes", queryLength)
         if let route { line.add("route", route) }
         if let state { line.add("state", state) }
+        if trailingSlash { line.add("trailing_slash", 1) }
         if let reason { line.add("reason", reason) }
         if let writeError { line.add("write_error", writeError) }
         return line.line

@@ -8,8 +8,9 @@ struct Check: ParsableCommand {
         abstract: "Print the effective configuration and the answer a request would get.",
         discussion: """
             Example: oauth-forward-cgi check --target sandbox-us '/oura?code=abc&state=xyz'
-            The argument is PATH_INFO and the query, as the web server passes them. Exits 0 when the answer is \
-            a 307, 1 otherwise.
+            The argument is PATH_INFO and the query, as the web server passes them. A GET or HEAD without a \
+            query is a reachability check, answered 200 OK with a short text and not forwarded; a POST without \
+            one is a form_post callback, forwarded. Exits 0 when the answer is a 307 or that 200, 1 otherwise.
             """
     )
 
@@ -60,7 +61,8 @@ struct Check: ParsableCommand {
             line(
                 "providers: "
                     + (configuration.allowlist.map { $0.providers.map(\.name).joined(separator: ",") } ?? "any") + "\n")
-            line("PATH_INFO: \(configuration.pathPrefix.pattern)\n")
+            line("PATH_INFO: \(configuration.pathPrefix.pattern), or with one / after the provider\n")
+            line("without a query: GET and HEAD answer 200 (a reachability check, not forwarded); POST is forwarded\n")
         case .failure(let error):
             line("configuration error: \(error.message)\n")
         }
@@ -80,6 +82,6 @@ struct Check: ParsableCommand {
         }
         line("\nlog: " + outcome.log.line)
         ProcessIO.writeAll(report, to: 1)
-        if outcome.response.status != .temporaryRedirect { throw ExitCode(1) }
+        if outcome.response.status != .temporaryRedirect && outcome.response.status != .ok { throw ExitCode(1) }
     }
 }

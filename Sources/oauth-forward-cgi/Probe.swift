@@ -9,13 +9,16 @@ import Glibc
 /// One real request to a running daemon, for Docker's HEALTHCHECK, monitoring and scripts.
 struct Probe: ParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Send one FastCGI request to a running daemon; exit 0 only if it answers 307.",
+        abstract: "Send one FastCGI callback to a running daemon; exit 0 only if it answers 307 with the query.",
         discussion: """
-            It sends what nginx sends for GET /oauth_callback/probe with an empty query, so never a code or a \
-            state, and prints the status and the time from connecting to the end of the answer, such as \
-            "307 Temporary Redirect in 0.4 ms". Any other status, a connection that fails and an answer that is \
-            not complete within --timeout exit 1 (Docker's HEALTHCHECK reserves 2), with the reason on stderr. \
-            The daemon logs the request as any other: provider=probe, query_bytes=0.
+            It sends what nginx sends for GET /oauth_callback/probe?error=probe&state=probe: a callback of its \
+            own, an error callback and never a code, because a GET with an empty query is a reachability check \
+            that the daemon answers 200 without forwarding. It prints the status and the time from connecting to \
+            the end of the answer, such as "307 Temporary Redirect in 0.4 ms". Only a 307 whose Location ends \
+            with ?error=probe&state=probe passes. Any other status (the 200 of a reachability check too), a \
+            connection that fails and an answer that is not complete within --timeout exit 1 (Docker's \
+            HEALTHCHECK reserves 2), with the reason on stderr. The daemon logs the request as any other: \
+            provider=probe, query_bytes=23.
 
             Example: oauth-forward-cgi probe /run/oauth-forward-cgi/oauth-forward-cgi.sock
             """

@@ -162,12 +162,16 @@ private func bytes(_ text: String) -> [UInt8] { Array(text.utf8) }
             uniquingKeysWith: { first, _ in first })
     }
 
-    /// A GET for the provider with an empty query: what the daemon reads, and never a code or a state.
-    @Test func sendsAGetForTheProviderWithAnEmptyQuery() {
+    /// A GET for the provider with a query of the probe's own: an empty one is a reachability check, answered 200
+    /// and not forwarded. An error callback, never a code.
+    @Test func sendsAGetForTheProviderWithItsOwnQuery() {
         let sent = Self.parameters(HealthProbe.request(provider: bytes("probe")))
         #expect(sent["REQUEST_METHOD"] == "GET")
         #expect(sent["PATH_INFO"] == "/probe")
-        #expect(sent["QUERY_STRING"] == "")
+        #expect(sent["QUERY_STRING"] == "error=probe&state=probe")
+        #expect(sent["REQUEST_URI"] == "/oauth_callback/probe?error=probe&state=probe")
+        #expect(sent["DOCUMENT_URI"] == "/oauth_callback/probe")
+        #expect(!sent["QUERY_STRING", default: ""].contains("code="))
         #expect(sent.keys.allSatisfy { !$0.hasPrefix("OAUTH_FORWARD_") })
     }
 
@@ -181,7 +185,9 @@ private func bytes(_ text: String) -> [UInt8] { Array(text.utf8) }
     }
 
     @Test func only307Passes() {
-        let redirect = FastCGIResponse(stdout: bytes("Status: 307 Temporary Redirect\r\nLocation: x\r\n\r\n"))
+        let redirect = FastCGIResponse(
+            stdout: bytes("Location: https://x/probe?error=probe&state=probe\r\nStatus: 307 Temporary Redirect\r\n\r\n")
+        )
         #expect(
             HealthProbe.verdict(on: redirect, after: .microseconds(412)) == .success("307 Temporary Redirect in 0.4 ms")
         )
@@ -194,6 +200,30 @@ private func bytes(_ text: String) -> [UInt8] { Array(text.utf8) }
         let overloaded = FastCGIResponse(stdout: Array(redirect.stdout), protocolStatus: 2)
         #expect(HealthProbe.verdict(on: overloaded, after: .zero) == .failure(.refused(protocolStatus: 2)))
         #expect(ProbeFailure.refused(protocolStatus: 2).message.contains("FCGI_OVERLOADED"))
+    }
+
+    /// The 200 of a reachability check, and a 307 that lost or changed the query, are not a pass: only a callback
+    /// forwarded byte for byte is.
+    @Test(arguments: [
+        "Status: 200 OK\r\nContent-Type: text/plain\r\n\r\nThis is the OAuth callback endpoint for probe.\n",
+        "Status: 307 Temporary Redirect\r\n\r\n",
+        "Location: https://x/probe\r\nStatus: 307 Temporary Redirect\r\n\r\n",
+        "Location: https://x/probe?error=probe&state=prob\r\nStatus: 307 Temporary Redirect\r\n\r\n",
+        "Location: https://x/probe?error=probe&state=probe&x=1\r\nStatus: 307 Temporary Redirect\r\n\r\n",
+        "Location: https://x/probe&error=probe&state=probe\r\nStatus: 307 Temporary Redirect\r\n\r\n",
+        "Status: 307 Temporary Redirect\r\n\r\nLocation: https://x/probe?error=probe&state=probe\r\n",
+    ])
+    func onlyA307CarryingTheQueryPasses(answer: String) {
+        let verdict = HealthProbe.verdict(on: FastCGIResponse(stdout: bytes(answer)), after: .zero)
+        #expect((try? verdict.get()) == nil, "\(answer)")
+    }
+
+    @Test func aLocationAnyCaseAndSpacedIsRead() {
+        let answer = bytes("location:\thttps://x/p?error=probe&state=probe\r\nStatus: 307 Temporary Redirect\r\n\r\n")
+        #expect(
+            HealthProbe.verdict(on: FastCGIResponse(stdout: answer), after: .zero)
+                == .success("307 Temporary Redirect in 0.0 ms"))
+        #expect(ProbeFailure.queryNotForwarded(line: "307 x").message.contains("?error=probe&state=probe"))
     }
 
     /// Each failing status the daemon gives says what to check.

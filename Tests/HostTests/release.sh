@@ -112,7 +112,7 @@ test_probe_answers_from_the_static_binary_in_a_chroot() {
     output=$(chroot "$chroot_dir" /oauth-forward-cgi probe /fcgi.sock 2>&1) || status=$?
     [ "$status" -eq 0 ] && grep -qE '^307 Temporary Redirect in [0-9]+\.[0-9] ms$' <<<"$output" ||
         fail "probe: exit $status: $output"
-    grep -q "provider=probe status=307 target=sandbox-us query_bytes=0" "$chroot_dir/daemon.log" ||
+    grep -q "provider=probe status=307 target=sandbox-us query_bytes=23" "$chroot_dir/daemon.log" ||
         fail "the daemon logged no probe: $(cat "$chroot_dir/daemon.log")"
     kill -TERM "$daemon"
     wait "$daemon" || fail "the daemon exited $? on SIGTERM: $(cat "$chroot_dir/daemon.log")"

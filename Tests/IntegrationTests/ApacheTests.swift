@@ -80,6 +80,26 @@ extension ServerSuites {
             try Callbacks.expectExactRedirects(port: setup.port)
         }
 
+        /// Issue 19: reachability, the trailing slash and provider callbacks, in every mode; the sandbox path of the
+        /// example too. State sizes: see stateSizes.
+        @Test(arguments: ApacheMode.allCases)
+        func reachabilityTrailingSlashAndProviderCallbacks(mode: ApacheMode) throws {
+            let setup = try ApacheSetup(mode)
+            try Callbacks.expectReachabilityAndProviderCallbacks(port: setup.port)
+            if mode != .sharedHosting {
+                try Callbacks.expectReachabilityAndProviderCallbacks(
+                    port: setup.port, prefix: "/sandbox/oauth_callback/", location: Callbacks.sandbox)
+            }
+        }
+
+        /// States of 4, 8 and 16 KB. Apache's LimitRequestLine is 8190 bytes by default: a longer request line is
+        /// its own 414, so the 8 KB state (a request line of about 8,240 bytes) is refused already.
+        @Test(arguments: ApacheMode.allCases)
+        func stateSizes(mode: ApacheMode) throws {
+            let setup = try ApacheSetup(mode)
+            try Callbacks.expectStateSizes(port: setup.port, refusedFrom: 8192, status: 414)
+        }
+
         @Test(arguments: ApacheMode.allCases)
         func badPathsAreRefused(mode: ApacheMode) throws {
             let setup = try ApacheSetup(mode)

@@ -55,8 +55,53 @@ import Glibc
         let refused = try ChildProcess.run(Binary.path, environment: Self.cgiEnvironment(query: [], extra: allow))
         #expect(refused.stdoutText.hasPrefix("Status: 404 Not Found\r\n"))
         let allowed = try ChildProcess.run(
-            Binary.path, environment: Self.cgiEnvironment(path: "/fitbit", query: [], extra: allow))
+            Binary.path, environment: Self.cgiEnvironment(path: "/fitbit", query: bytes("code=1"), extra: allow))
         #expect(allowed.stdoutText.contains("\r\nStatus: 307 Temporary Redirect\r\n"))
+        let reachable = try ChildProcess.run(
+            Binary.path, environment: Self.cgiEnvironment(path: "/fitbit", query: [], extra: allow))
+        #expect(reachable.stdout == Daemon.reachability(of: "fitbit"))
+    }
+
+    /// A GET or HEAD without a query is a reachability check: 200, a short text, nothing forwarded, in every mode.
+    @Test(arguments: [
+        [("OAUTH_FORWARD_TARGET", bytes("sandbox-us"))],
+        [("OAUTH_FORWARD_TARGET", bytes("https://auth.example.com/cb/{provider}"))],
+        [("OAUTH_FORWARD_TARGET", bytes("auto")), ("OAUTH_FORWARD_ENVIRONMENTS", bytes("sandbox-us"))],
+        [
+            ("OAUTH_FORWARD_TARGET", bytes("auto")), ("OAUTH_FORWARD_ENVIRONMENTS", bytes("sandbox-us")),
+            ("OAUTH_FORWARD_FALLBACK", bytes("https://app.example.com/cb")),
+        ],
+    ])
+    func aQuerylessGetOrHeadIsAReachabilityCheck(settings: [(String, [UInt8])]) throws {
+        for head in [false, true] {
+            let finished = try ChildProcess.run(
+                Binary.path,
+                environment: Self.cgiEnvironment(method: head ? "HEAD" : "GET", query: [], extra: settings, target: nil)
+            )
+            #expect(finished.status == 0)
+            #expect(finished.stdout == Daemon.reachability(of: "oura", head: head), "\(finished.stdoutText)")
+            #expect(finished.stderrText.hasSuffix(" query_bytes=0 route=reachability\n"), "\(finished.stderrText)")
+        }
+        // A form_post callback has no query: a POST is forwarded.
+        let post = try ChildProcess.run(
+            Binary.path, environment: Self.cgiEnvironment(method: "POST", query: [], extra: [("CONTENT_LENGTH", [])]))
+        #expect(post.stdout == Daemon.redirect(to: bytes(Self.sandboxOura)))
+    }
+
+    /// One slash after the provider forwards to the same target, and the log says so; two are a 404.
+    @Test func oneTrailingSlashIsForwardedWithoutIt() throws {
+        let finished = try ChildProcess.run(
+            Binary.path, environment: Self.cgiEnvironment(path: "/oura/", query: bytes("code=1&state=s")))
+        #expect(finished.stdout == Daemon.redirect(to: bytes(Self.sandboxOura + "?code=1&state=s")))
+        #expect(
+            finished.stderrText
+                == "app=oauth-forward-cgi method=GET provider=oura status=307 target=sandbox-us query_bytes=14"
+                + " trailing_slash=1\n")
+        for path in ["/oura//", "/oura/x"] {
+            let refused = try ChildProcess.run(
+                Binary.path, environment: Self.cgiEnvironment(path: path, query: bytes("code=1")))
+            #expect(refused.stdoutText.hasPrefix("Status: 404 Not Found\r\n"), "\(path)")
+        }
     }
 
     /// Apache hands a query without `=` to a CGI script as arguments (RFC 3875 4.4); they must not be read as flags.

@@ -89,6 +89,12 @@ extension ServerSuites {
 
         /// The program's 404s, and the example's own 404 for the bare prefix and any other path. Caddy's path
         /// matcher ignores case, so an upper-case prefix reaches the program too, which still checks the provider.
+        /// Issue 19: reachability, the trailing slash, error and iss callbacks, through the example as shipped.
+        @Test func reachabilityTrailingSlashAndProviderCallbacks() throws {
+            let setup = try CaddySetup()
+            try Callbacks.expectReachabilityAndProviderCallbacks(port: setup.port)
+        }
+
         @Test func badPathsAreRefused() throws {
             let setup = try CaddySetup()
             try Callbacks.expectRefusals(port: setup.port)

@@ -97,6 +97,15 @@ final class Daemon: @unchecked Sendable {
             + bytes("\r\nCache-Control: no-store\r\nReferrer-Policy: no-referrer\r\nContent-Length: 0\r\n\r\n")
     }
 
+    /// The CGI answer to a reachability check (a GET or HEAD without a query), written out here independently.
+    static func reachability(of provider: String, head: Bool = false) -> [UInt8] {
+        let body = "This is the OAuth callback endpoint for \(provider).\n"
+        return bytes(
+            "Status: 200 OK\r\nContent-Type: text/plain; charset=utf-8\r\nCache-Control: no-store\r\n"
+                + "Referrer-Policy: no-referrer\r\nX-Content-Type-Options: nosniff\r\n"
+                + "Content-Length: \(body.utf8.count)\r\n\r\n" + (head ? "" : body))
+    }
+
     /// The processes whose parent is `pid`, from /proc.
     static func children(of pid: pid_t) -> [pid_t] {
         let entries = (try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? []

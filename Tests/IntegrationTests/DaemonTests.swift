@@ -339,6 +339,25 @@ extension ServerSuites {
             #expect(refused.stdoutText.contains("Status: 404 Not Found"))
         }
 
+        /// `check` shows the reachability answer to a query-less GET, and its row, and exits 0 on it.
+        @Test func checkShowsTheReachabilityAnswer() throws {
+            let check = try ChildProcess.run(
+                Binary.path, ["check", "--target", "sandbox-us", "/oura/"], environment: [])
+            #expect(check.status == 0, "\(check.stdoutText)")
+            #expect(
+                check.stdoutText.contains(
+                    "PATH_INFO: /{provider}, or with one / after the provider\n"
+                        + "without a query: GET and HEAD answer 200 (a reachability check, not forwarded); POST is "
+                        + "forwarded\n"))
+            #expect(check.stdoutText.contains("\nStatus: 200 OK\n"))
+            #expect(check.stdoutText.contains("\n\nThis is the OAuth callback endpoint for oura.\n"))
+            #expect(check.stdoutText.contains(" route=reachability trailing_slash=1\n"))
+            let post = try ChildProcess.run(
+                Binary.path, ["check", "--method", "POST", "--target", "sandbox-us", "/oura"], environment: [])
+            #expect(post.status == 0)
+            #expect(post.stdoutText.contains("Location: https://api.sandbox.us.junction.com/v2/link/connect/oura\n"))
+        }
+
         /// Every way a person reads about the variables names all four and their flags: the top-level --help (and
         /// so the man page help2man makes from it), serve's and check's --help, and the usage text without arguments.
         @Test(arguments: [["--help"], ["serve", "--help"], ["check", "--help"], []])

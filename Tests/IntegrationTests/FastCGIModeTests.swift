@@ -89,13 +89,40 @@ extension ServerSuites {
             #expect(notAllowed.stdoutText.hasPrefix("Status: 404 Not Found\r\n"))
 
             let allowed = try server.cgiFCGI(
-                Self.parameters(path: "/fitbit", query: [], extra: [("OAUTH_FORWARD_PROVIDERS", bytes("fitbit"))]))
-            #expect(allowed.stdout == Daemon.redirect(to: bytes("https://api.us.junction.com/v2/link/connect/fitbit")))
+                Self.parameters(
+                    path: "/fitbit", query: bytes("c=1"), extra: [("OAUTH_FORWARD_PROVIDERS", bytes("fitbit"))]))
+            #expect(
+                allowed.stdout == Daemon.redirect(to: bytes("https://api.us.junction.com/v2/link/connect/fitbit?c=1")))
 
             let broken = try server.cgiFCGI(
                 Self.parameters(query: [], extra: [("OAUTH_FORWARD_TARGET", bytes("prod"))]))
             #expect(broken.stdoutText.hasPrefix("Status: 500 Internal Server Error\r\n"))
             try server.waitForLog(containing: "OAUTH_FORWARD_TARGET is not a known preset")
+        }
+
+        /// A GET or HEAD without a query is a reachability check; one trailing slash is forwarded without it.
+        @Test func reachabilityAndATrailingSlash() throws {
+            let server = try SpawnedFastCGI()
+            let get = try server.cgiFCGI(Self.parameters(query: []))
+            #expect(get.stdout == Daemon.reachability(of: "oura"), "\(get.stdoutText)")
+            let head = try server.cgiFCGI(Self.parameters(method: "HEAD", path: "/oura/", query: []))
+            #expect(head.stdout == Daemon.reachability(of: "oura", head: true), "\(head.stdoutText)")
+            let auto = try server.cgiFCGI(
+                Self.parameters(
+                    query: [],
+                    extra: [
+                        ("OAUTH_FORWARD_TARGET", bytes("auto")), ("OAUTH_FORWARD_ENVIRONMENTS", bytes("production-us")),
+                    ]))
+            #expect(auto.stdout == Daemon.reachability(of: "oura"))
+            let slash = try server.cgiFCGI(Self.parameters(path: "/oura/", query: bytes("code=1&state=s")))
+            #expect(slash.stdout == Daemon.redirect(to: Self.productionOura + bytes("?code=1&state=s")))
+            let two = try server.cgiFCGI(Self.parameters(path: "/oura//", query: bytes("code=1")))
+            #expect(two.stdoutText.hasPrefix("Status: 404 Not Found\r\n"))
+            try server.waitForLog(containing: "status=200 target=production-us query_bytes=0 route=reachability\n")
+            try server.waitForLog(
+                containing: "method=HEAD provider=oura status=200 target=production-us query_bytes=0"
+                    + " route=reachability trailing_slash=1\n")
+            try server.waitForLog(containing: "status=307 target=production-us query_bytes=14 trailing_slash=1\n")
         }
 
         @Test func unsetTargetEverywhereAnswers500() throws {

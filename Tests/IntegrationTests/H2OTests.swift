@@ -113,6 +113,17 @@ extension ServerSuites {
         /// `/oauth_callback` itself too and decodes `%2f`, so those reach the program, which refuses them.
         @Test(arguments: H2OMode.allCases)
         func badPathsAreRefused(mode: H2OMode) throws {
+            try Self.refusals(mode: mode)
+        }
+
+        /// Issue 19: reachability, the trailing slash, error and iss callbacks, through the example as shipped.
+        @Test(arguments: H2OMode.allCases)
+        func reachabilityTrailingSlashAndProviderCallbacks(mode: H2OMode) throws {
+            let setup = try H2OSetup(mode)
+            try Callbacks.expectReachabilityAndProviderCallbacks(port: setup.port)
+        }
+
+        static func refusals(mode: H2OMode) throws {
             let setup = try H2OSetup(mode)
             try Callbacks.expectRefusals(port: setup.port)
             for target in [

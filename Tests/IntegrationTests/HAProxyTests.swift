@@ -107,6 +107,12 @@ extension ServerSuites {
 
         /// The table's bad paths are the program's 404s, except a decoded LF: the example's path-info regex does not
         /// match it, and HAProxy answers 500 itself. So does an encoded NUL. Nothing is injected either way.
+        /// Issue 19: reachability, the trailing slash, error and iss callbacks, through the example as shipped.
+        @Test func reachabilityTrailingSlashAndProviderCallbacks() throws {
+            let setup = try HAProxySetup()
+            try Callbacks.expectReachabilityAndProviderCallbacks(port: setup.port)
+        }
+
         @Test func badPathsAreRefused() throws {
             let setup = try HAProxySetup()
             let lineFeeds = Callbacks.badPaths.filter { $0.target.contains("%0a") }

@@ -89,7 +89,13 @@ extension ServerSuites {
         @Test(arguments: LighttpdMode.allCases)
         func badPathsAreRefused(mode: LighttpdMode) throws {
             let setup = try LighttpdSetup(mode)
-            try Callbacks.expectRefusals(port: setup.port)
+            // lighttpd folds "//" in the path before the program sees it, so /oura// arrives as /oura/ and is
+            // forwarded: pinned here as the open point of issue 19 for lighttpd (docs/WEB-SERVERS.md).
+            try Callbacks.expectRefusals(
+                port: setup.port, paths: Callbacks.badPaths.filter { !$0.target.contains("//?") })
+            let folded = try HTTPClient.exchange(
+                HTTPClient.request("GET", bytes("/oauth_callback/oura//?code=1")), port: setup.port)
+            Callbacks.expectRedirect(folded, to: bytes(Callbacks.production + "oura?code=1"), "oura// folded")
             for (target, provider) in [
                 ("/oauth_callback/a%0ab?code=1", "a_b"), ("/oauth_callback/oura%00?code=1", "oura_"),
             ] {

@@ -70,6 +70,16 @@ extension ServerSuites {
             Callbacks.expectRedirect(response, to: bytes(Callbacks.production + "oura?") + query, "an 8 KB query")
         }
 
+        /// Issue 19: reachability, the trailing slash, provider callbacks. The 16 KB state makes a request line over
+        /// the example's large_client_header_buffers 4 16k, which nginx answers 414 itself.
+        @Test func reachabilityTrailingSlashAndProviderCallbacks() throws {
+            let setup = try NginxSetup()
+            try Callbacks.expectReachabilityAndProviderCallbacks(port: setup.port)
+            try Callbacks.expectReachabilityAndProviderCallbacks(
+                port: setup.port, prefix: "/sandbox/oauth_callback/", location: Callbacks.sandbox)
+            try Callbacks.expectStateSizes(port: setup.port, refusedFrom: 16384, status: 414)
+        }
+
         @Test func badPathsAreRefused() throws {
             let setup = try NginxSetup()
             try Callbacks.expectRefusals(port: setup.port)

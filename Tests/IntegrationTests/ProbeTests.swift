@@ -35,9 +35,9 @@ extension ServerSuites {
             let daemon = try Daemon(["--workers", "1"])
             let probed = try Self.probe([daemon.socketPath])
             #expect(Self.isPass(probed), "\(probed.status) \(probed.stdoutText) \(probed.stderrText)")
-            // A real request, logged as any other, with nothing in its query.
+            // A real callback of the probe's own, logged as any other: an empty query would be a reachability check.
             try daemon.waitForLog(
-                containing: "method=GET provider=probe status=307 target=production-us query_bytes=0\n")
+                containing: "method=GET provider=probe status=307 target=production-us query_bytes=23\n")
         }
 
         /// `serve` on a loopback port, once it listens; its address as `--listen` and `probe` take it.

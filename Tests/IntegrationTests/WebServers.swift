@@ -178,8 +178,9 @@ enum Callbacks {
         ("upper case", "/oauth_callback/OURA?code=1"),
         ("missing provider", "/oauth_callback/?code=1"),
         ("missing provider and slash", "/oauth_callback?code=1"),
-        ("trailing slash", "/oauth_callback/oura/?code=1"),
+        ("two trailing slashes", "/oauth_callback/oura//?code=1"),
         ("a second segment", "/oauth_callback/oura/x?code=1"),
+        ("a second segment after a slash", "/oauth_callback/oura/x/?code=1"),
         ("65 characters", "/oauth_callback/" + String(repeating: "a", count: 65) + "?code=1"),
     ]
 
@@ -187,6 +188,8 @@ enum Callbacks {
     static let expectedHeaderNames: Set<String> = [
         "date", "server", "connection", "content-length", "content-type", "transfer-encoding", "location",
         "cache-control", "referrer-policy", "x-content-type-options",
+        // lighttpd's on a 200.
+        "accept-ranges",
     ]
 
     /// The 307 to exactly `location`, with the fields that keep the code out of caches and referrers.
@@ -226,7 +229,8 @@ enum Callbacks {
             "\(comment)", sourceLocation: sourceLocation)
     }
 
-    /// Every tricky query through GET, HEAD and POST with a form body.
+    /// Every tricky query through GET, HEAD and POST with a form body. Without a query, a GET or HEAD is a
+    /// reachability check (200), and a POST, a form_post callback, is forwarded.
     static func expectExactRedirects(
         port: UInt16, prefix: String = "/oauth_callback/oura", queries: [(label: String, query: [UInt8])] = queries
     ) throws {
@@ -236,7 +240,92 @@ enum Callbacks {
             for method in ["GET", "HEAD", "POST"] {
                 let body = method == "POST" ? bytes("code=in-the-body&state=") + longState.prefix(100) : nil
                 let response = try HTTPClient.exchange(HTTPClient.request(method, target, body: body), port: port)
-                expectRedirect(response, to: location, "\(method) with \(label)")
+                if query.isEmpty && method != "POST" {
+                    expectReachability(response, head: method == "HEAD", "\(method) with \(label)")
+                } else {
+                    expectRedirect(response, to: location, "\(method) with \(label)")
+                }
+            }
+        }
+    }
+
+    /// The 200 to a reachability check: the short fixed text (none for HEAD), never a Location, never cached.
+    static func expectReachability(
+        _ response: HTTPResponse, head: Bool, provider: String = "oura", _ comment: String,
+        sourceLocation: SourceLocation = #_sourceLocation
+    ) {
+        #expect(response.statusLine == "HTTP/1.1 200 OK", "\(comment)\n\(response)", sourceLocation: sourceLocation)
+        #expect(response.value(of: "Location") == nil, "\(comment)", sourceLocation: sourceLocation)
+        #expect(response.value(of: "Cache-Control") == bytes("no-store"), "\(comment)", sourceLocation: sourceLocation)
+        #expect(
+            response.value(of: "Content-Type") == bytes("text/plain; charset=utf-8"), "\(comment)",
+            sourceLocation: sourceLocation)
+        let text = "This is the OAuth callback endpoint for \(provider).\n"
+        if head {
+            #expect(response.bodyIsEmpty, "\(comment)", sourceLocation: sourceLocation)
+        } else {
+            // Some servers chunk it: the text is there, whole.
+            #expect(
+                String(decoding: response.body, as: UTF8.self).contains(text), "\(comment)\n\(response)",
+                sourceLocation: sourceLocation)
+        }
+        expectOnlyExpectedHeaders(response, comment, sourceLocation: sourceLocation)
+    }
+
+    /// Callbacks that providers send, each forwarded byte for byte: an error callback, RFC 9207's `iss`.
+    static let providerQueries: [(label: String, query: [UInt8])] = [
+        (
+            "an error callback",
+            bytes("error=access_denied&error_description=The+user+denied&state=") + longState.prefix(64)
+        ),
+        ("RFC 9207's iss", bytes("code=c0de&state=xyz&iss=https%3A%2F%2Fprovider.example")),
+    ]
+
+    /// Issue 19 through a server with its example config as shipped: HEAD and GET reachability, a callback with
+    /// one trailing slash (forwarded without it), an error callback and `iss` byte for byte, and two slashes or a
+    /// segment after the slash refused.
+    static func expectReachabilityAndProviderCallbacks(
+        port: UInt16, prefix: String = "/oauth_callback/", location: String = production
+    ) throws {
+        for method in ["GET", "HEAD"] {
+            for path in ["oura", "oura/"] {
+                let response = try HTTPClient.exchange(HTTPClient.request(method, bytes(prefix + path)), port: port)
+                expectReachability(response, head: method == "HEAD", "\(method) \(prefix + path) without a query")
+            }
+        }
+        for (label, query) in providerQueries {
+            for path in ["oura", "oura/"] {
+                let response = try HTTPClient.exchange(
+                    HTTPClient.request("GET", bytes(prefix + path + "?") + query), port: port)
+                expectRedirect(response, to: bytes(location + "oura?") + query, "\(label) to \(prefix + path)")
+            }
+        }
+        for path in ["oura//", "oura/x", "oura/x/"] {
+            let response = try HTTPClient.exchange(
+                HTTPClient.request("GET", bytes(prefix + path + "?code=1&state=s")), port: port)
+            expectRefusal(response, "\(prefix + path)")
+            #expect(response.status == 404, "\(prefix + path)\n\(response)")
+        }
+    }
+
+    /// A callback whose state is `size` bytes long.
+    static func stateQuery(size: Int) -> [UInt8] {
+        let alphabet = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_".utf8)
+        return bytes("code=c0de&state=") + (0..<size).map { alphabet[($0 * 7 + $0 / 64) % alphabet.count] }
+    }
+
+    /// States of 4, 8 and 16 KB: forwarded byte for byte, or, from `refusedFrom` on, the server's own `status`.
+    static func expectStateSizes(
+        port: UInt16, path: String = "/oauth_callback/oura", refusedFrom: Int? = nil, status: Int = 0
+    ) throws {
+        for size in [4096, 8192, 16384] {
+            let query = stateQuery(size: size)
+            let response = try HTTPClient.exchange(HTTPClient.request("GET", bytes(path + "?") + query), port: port)
+            if let refusedFrom, size >= refusedFrom {
+                #expect(response.status == status, "a \(size)-byte state\n\(response)")
+                #expect(response.value(of: "Location") == nil)
+            } else {
+                expectRedirect(response, to: bytes(production + "oura?") + query, "a \(size)-byte state")
             }
         }
     }

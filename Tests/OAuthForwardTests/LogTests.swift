@@ -53,9 +53,9 @@ import Testing
 
     /// A server's write error is a field of its own at the end, not a patch on the finished line.
     @Test func writeErrorIsTheLastField() {
-        var log = respond(path: "/oura").log
+        var log = respond(path: "/oura", query: bytes("code=1")).log
         log.writeError = "stdout"
-        #expect(log.line.hasSuffix(" query_bytes=0 write_error=stdout\n"), "\(log.line)")
+        #expect(log.line.hasSuffix(" query_bytes=6 write_error=stdout\n"), "\(log.line)")
         #expect(log.line.filter { $0 == "\n" }.count == 1)
     }
 }

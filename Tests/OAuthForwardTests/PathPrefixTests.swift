@@ -28,7 +28,7 @@ import Testing
     @Test(arguments: [
         "/oura", "/oauth_callback", "/oauth_callback/", "/oauth_callbackoura", "/oauth_callback_x/oura",
         "/oauth_callback//oura", "/OAUTH_CALLBACK/oura", "/x/oauth_callback/oura", "oauth_callback/oura",
-        "/oauth_callback/oura/", "/oauth_callback/oura/x", "/oauth_callback/Oura", "/oauth_callback/ou%2fra",
+        "/oauth_callback/oura//", "/oauth_callback/oura/x", "/oauth_callback/Oura", "/oauth_callback/ou%2fra",
         "/oauth_callback/oura\nX-Injected: 1", "/oauth_callback/../oura", "/oauth_callback/oauth_callback/oura",
         "/oauth_callback/" + String(repeating: "a", count: 65), "/oauth_callbac", "",
     ])
@@ -45,7 +45,8 @@ import Testing
     }
 
     @Test func theAllowlistAppliesAfterThePrefix() {
-        let allowed = respond(path: "/oauth_callback/oura", configuration: Self.prefixed(providers: "oura"))
+        let allowed = respond(
+            path: "/oauth_callback/oura", query: bytes("code=1"), configuration: Self.prefixed(providers: "oura"))
         #expect(allowed.status == 307)
         let refused = respond(path: "/oauth_callback/fitbit", configuration: Self.prefixed(providers: "oura"))
         #expect(refused.status == 404)
@@ -57,7 +58,7 @@ import Testing
     @Test func withoutAPrefixPathInfoIsTheProviderAlone() throws {
         let configuration = try Configuration(target: bytes("sandbox-us"), providers: nil)
         #expect(configuration.pathPrefix == .none)
-        #expect(respond(path: "/oura").status == 307)
+        #expect(respond(path: "/oura", query: bytes("code=1")).status == 307)
         #expect(respond(path: "/oauth_callback/oura").status == 404)
     }
 
