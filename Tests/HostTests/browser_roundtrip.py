@@ -47,7 +47,9 @@ TOKEN = link_token()
 LONG_STATE = (TOKEN * 60)[:7168]
 
 # name: (provider, query after '?' or None for no '?', form fields for form_post or None, expected outcome).
-# "same" means every path must bring the fake Junction the same request; "drops ?" pins the one known difference.
+# "same" means every path must bring the fake Junction the same request, and the browser the same fragment;
+# "reachability" means a request without a query, which your domain answers itself with its 200 page and never
+# forwards (a provider's console checking the URL, a person trying it).
 CASES = [
     ("link_token_and_code_escapes", "oura", f"code=a%2Bb+c%20d%2Fe%3D%3D%25f==&state={TOKEN}", None, "same"),
     ("state_7kb", "oura", f"code=abc123&state={LONG_STATE}", None, "same"),
@@ -55,11 +57,14 @@ CASES = [
      f"error=access_denied&error_description=The+user+denied+access&state={TOKEN}", None, "same"),
     ("raw_query_characters", "oura", "code=a|b^c{d}e`f'g&state=s|t^u{v}w`x'y", None, "same"),
     ("percent_encoded_non_ascii", "oura", "code=caf%C3%A9&state=%E2%9C%93%F0%9F%98%80%FF", None, "same"),
-    ("empty_query", "oura", None, None, "same"),
+    ("empty_query", "oura", None, None, "reachability"),
     ("provider_with_underscore_and_digits", "acme_fit_2", f"code=xyz789&state={TOKEN}", None, "same"),
     ("form_post_2kb", "oura", None,
      [("code", "a+b c/d=e%f&g"), ("state", (TOKEN + "+/= &") * 9)], "same"),
-    ("bare_question_mark", "oura", "", None, "drops ?"),
+    ("bare_question_mark", "oura", "", None, "reachability"),
+    # Fitbit and Facebook append #_=_ to the callback: the server never sees a fragment, and a browser carries it
+    # across a redirect whose Location has none (RFC 9110, 10.2.2), so the target page still has it.
+    ("fragment_kept", "fitbit", f"code=abc123&state={TOKEN}#_=_", None, "same"),
 ]
 
 
@@ -94,7 +99,9 @@ class Junction(BaseHTTPRequestHandler):
                     "body": body,
                 })
                 Junction.arrived.notify_all()
-            answer(self, 200, b"<!doctype html><title>junction-ok</title><p>connected</p>")
+            # The title carries the fragment the page was reached with, which only the browser knows.
+            answer(self, 200, b"<!doctype html><title>junction-ok</title><p>connected</p>"
+                   b"<script>document.title = 'junction-ok' + location.hash</script>")
         else:
             answer(self, 404, b"not found")
 
@@ -159,6 +166,9 @@ class Chromium:
 
     def title(self):
         return self.driver.title
+
+    def page_source(self):
+        return self.driver.page_source
 
     def quit(self):
         self.driver.quit()
@@ -229,6 +239,9 @@ class Firefox:
     def title(self):
         return self.command("WebDriver:GetTitle", {})["value"]
 
+    def page_source(self):
+        return self.command("WebDriver:GetPageSource", {})["value"]
+
     def quit(self):
         try:
             self.command("Marionette:Quit", {})
@@ -249,16 +262,32 @@ def run_flow(browser, provider_port, case, via):
     with Junction.arrived:
         if not Junction.arrived.wait_for(lambda: Junction.records, timeout=STEP_TIMEOUT):
             raise RuntimeError(f"{case} via {via}: nothing reached the fake Junction within {STEP_TIMEOUT} s")
-    # The Junction's page has loaded before the next case navigates away.
+    # The Junction's page has loaded, its script run, before the next case navigates away.
     deadline = time.monotonic() + STEP_TIMEOUT
-    while browser.title() != "junction-ok":
+    while not (title := browser.title()).startswith("junction-ok"):
         if time.monotonic() > deadline:
             raise RuntimeError(f"{case} via {via}: the browser never showed the fake Junction's page")
         time.sleep(0.05)
     with Junction.arrived:
         if len(Junction.records) != 1:
             raise RuntimeError(f"{case} via {via}: {len(Junction.records)} requests reached the fake Junction")
-        return Junction.records[0]
+        return dict(Junction.records[0], fragment=title[len("junction-ok"):])
+
+
+def run_reachability(browser, provider_port, case, provider, via):
+    """One visit of the callback URL without a query through `via`: true when the browser shows your domain's own
+    200 page for the provider and nothing reaches the fake Junction."""
+    with Junction.arrived:
+        Junction.records.clear()
+    browser.navigate(f"http://127.0.0.1:{provider_port}/authorize?case={case}&via={via}")
+    expected = f"This is the OAuth callback endpoint for {provider}."
+    deadline = time.monotonic() + STEP_TIMEOUT
+    while expected not in browser.page_source():
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.05)
+    with Junction.arrived:
+        return not Junction.records
 
 
 def shown(data, limit=100):
@@ -285,25 +314,31 @@ def main():
         print(f"    {kind} {browser.version}")
         for name, provider, query, form, expected in CASES:
             direct = run_flow(browser, provider_port, name, "direct")
-            sent = f"/v2/link/connect/{provider}" + ("" if query is None else f"?{query}")
+            sent = f"/v2/link/connect/{provider}" + ("" if query is None else f"?{query.split('#', 1)[0]}")
             changes = []
             if form is None and direct["target"] != sent.encode():
                 changes.append(f"sent {shown(sent)}, the browser requested {shown(direct['target'])}")
             if form is not None:
                 changes.append(f"the browser posted {shown(direct['body'], 80)}")
+            if direct["fragment"]:
+                changes.append(f"the page kept the fragment {direct['fragment']}")
             for via in domains:
+                if expected == "reachability":
+                    good = run_reachability(browser, provider_port, name, provider, via)
+                    failures += not good
+                    print(f"    {'ok' if good else 'FAIL'} {name} via {via}: your domain's 200 page, nothing forwarded")
+                    continue
                 through = run_flow(browser, provider_port, name, via)
-                differences = [field for field in ("target", "method", "body") if through[field] != direct[field]]
-                if expected == "drops ?":
-                    good = differences == ["target"] and through["target"] + b"?" == direct["target"]
-                else:
-                    good = not differences
+                differences = [field for field in ("target", "method", "body", "fragment")
+                               if through[field] != direct[field]]
+                good = not differences
                 if form is not None and through["method"] != "POST":
                     good = False
+                if "#" in (query or "") and through["fragment"] != "#" + query.split("#", 1)[1]:
+                    good = False
                 failures += not good
-                pinned = " (pinned: the program drops a bare ?, CGI has no empty query)" if expected != "same" else ""
                 print(f"    {'ok' if good else 'FAIL'} {name} via {via}: {through['method']} "
-                      f"{shown(through['target'])}{pinned}"
+                      f"{shown(through['target'])}{through['fragment']}"
                       + "".join(f"\n        {field} differs: direct {shown(direct[field])}, via {via} "
                                 f"{shown(through[field])}" for field in differences))
                 headers = header_differences(direct["headers"], through["headers"])
