@@ -167,13 +167,7 @@ test_image_holds_the_binary_alone_with_its_settings() {
 }
 
 # Sends one GET for TARGET, raw bytes and all, to nginx and writes the whole answer to the file ANSWER.
-get() {
-    local target=$1 answer=$2
-    exec 3<>"/dev/tcp/127.0.0.1/$nginx_port"
-    printf 'GET %s HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n' "$target" >&3
-    timeout 10 cat <&3 >"$answer"
-    exec 3<&-
-}
+get() { raw_get "$nginx_port" "$@"; }
 
 # Through nginx with the example config, as an operator would put it in front: %2B and %3D stay encoded, a raw 0xFF
 # byte stays raw, a 7 KB state comes back whole, on the production and the sandbox location alike.

@@ -36,6 +36,16 @@ wait_for_line() {
     done
 }
 
+# Sends one GET for TARGET, raw bytes and all, to a web server on 127.0.0.1:PORT, and writes the whole answer to
+# the file ANSWER.
+raw_get() {
+    local port=$1 target=$2 answer=$3
+    exec 3<>"/dev/tcp/127.0.0.1/$port"
+    printf 'GET %s HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n' "$target" >&3
+    timeout 10 cat <&3 >"$answer"
+    exec 3<&-
+}
+
 # A CGI request to the program "$@" runs, whose query holds raw 0xFF and 0x80 bytes, and the exact answer it must
 # get.
 cgi_request() {

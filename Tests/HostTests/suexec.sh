@@ -138,13 +138,7 @@ grep -qF "suEXEC mechanism enabled (wrapper: $suexec)" "$scratch/error.log" ||
     fail "Apache did not enable suEXEC: $(cat "$scratch/error.log")"
 
 # Sends one GET for TARGET, raw bytes and all, and writes the whole answer to the file ANSWER.
-get() {
-    local target=$1 answer=$2
-    exec 3<>"/dev/tcp/127.0.0.1/$port"
-    printf 'GET %s HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n' "$target" >&3
-    timeout 10 cat <&3 >"$answer"
-    exec 3<&-
-}
+get() { raw_get "$port" "$@"; }
 
 status_of() { head -n 1 "$1" | tr -d '\r'; }
 

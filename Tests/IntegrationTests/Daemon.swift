@@ -99,7 +99,7 @@ final class Daemon: @unchecked Sendable {
 
     /// The CGI answer to a reachability check (a GET or HEAD without a query), written out here independently.
     static func reachability(of provider: String, head: Bool = false) -> [UInt8] {
-        let body = "This is the OAuth callback endpoint for \(provider).\n"
+        let body = Callbacks.reachabilityText(of: provider)
         return bytes(
             "Status: 200 OK\r\nContent-Type: text/plain; charset=utf-8\r\nCache-Control: no-store\r\n"
                 + "Referrer-Policy: no-referrer\r\nX-Content-Type-Options: nosniff\r\n"

@@ -87,7 +87,14 @@ extension ServerSuites {
             try daemon.waitForWorkers(3, timeout: 1)
             #expect(done.wait(timeout: .now() + 120) == .success)
             #expect(failures.withLock { $0 }.isEmpty, "\(failures.withLock { $0.prefix(5) })\n\(daemon.log)")
-            #expect(slowest.withLock { $0 } < 1, "the slowest legitimate request took \(slowest.withLock { $0 }) s")
+            // The 20 records kill about seven generations of the three workers in a row, and a legitimate request
+            // that came in behind them waits for those restarts: 1.0 to 1.2 s in all for the debug build on 2 shared
+            // cores (measured, about 150 ms a generation), and as much with the program as it was before this bound
+            // was raised from 1 s. The back-off this guards against would add seconds per restart, and is ruled out
+            // directly below (respawn_in_ms=0 on every exit).
+            #expect(
+                slowest.withLock { $0 } < 2,
+                "the slowest legitimate request took \(slowest.withLock { $0 }) s\n\(daemon.log)")
             // Each crashed worker had said it was ready, and none was held back by the back-off.
             let exits = daemon.log.split(separator: "\n").filter { $0.contains("event=worker_exit") }
             #expect(!exits.isEmpty)

@@ -350,7 +350,7 @@ extension ServerSuites {
                         + "without a query: GET and HEAD answer 200 (a reachability check, not forwarded); POST is "
                         + "forwarded\n"))
             #expect(check.stdoutText.contains("\nStatus: 200 OK\n"))
-            #expect(check.stdoutText.contains("\n\nThis is the OAuth callback endpoint for oura.\n"))
+            #expect(check.stdoutText.contains("\n\n" + Callbacks.reachabilityText(of: "oura")))
             #expect(check.stdoutText.contains(" route=reachability trailing_slash=1\n"))
             let post = try ChildProcess.run(
                 Binary.path, ["check", "--method", "POST", "--target", "sandbox-us", "/oura"], environment: [])

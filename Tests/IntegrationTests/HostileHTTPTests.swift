@@ -245,7 +245,12 @@ extension ServerSuites {
             let (raw, reset) = try connection.readAnswer()
             let response = HTTPResponse(raw: raw)
             if hostile.statuses[server] == HostileCase.httpZeroNine {
-                #expect(raw.isEmpty, "an HTTP/0.9 answer with bytes: \(response)")
+                // HTTP/0.9 has no status line and no header: the answer is a body alone. nginx reads the request line
+                // up to the raw byte, a path without a query, which the program answers with the reachability page.
+                #expect(
+                    raw.isEmpty || raw == bytes(Callbacks.reachabilityText(of: "oura")),
+                    "an HTTP/0.9 answer with other bytes: \(String(decoding: raw, as: UTF8.self))")
+                return
             } else {
                 #expect(!raw.isEmpty, "no answer at all (reset: \(reset))")
             }

@@ -249,6 +249,11 @@ enum Callbacks {
         }
     }
 
+    /// The body of the answer to a reachability check for `provider`, written out here independently.
+    static func reachabilityText(of provider: String) -> String {
+        "This is the OAuth callback endpoint for \(provider).\n"
+    }
+
     /// The 200 to a reachability check: the short fixed text (none for HEAD), never a Location, never cached.
     static func expectReachability(
         _ response: HTTPResponse, head: Bool, provider: String = "oura", _ comment: String,
@@ -260,7 +265,7 @@ enum Callbacks {
         #expect(
             response.value(of: "Content-Type") == bytes("text/plain; charset=utf-8"), "\(comment)",
             sourceLocation: sourceLocation)
-        let text = "This is the OAuth callback endpoint for \(provider).\n"
+        let text = reachabilityText(of: provider)
         if head {
             #expect(response.bodyIsEmpty, "\(comment)", sourceLocation: sourceLocation)
         } else {
