@@ -37,12 +37,15 @@ enum Shutdown {
         if let pipe = ProcessIO.signalPipe() { (wakeFD, wakeWriteFD) = pipe }
         var action = sigaction()
         action.__sigaction_handler.sa_handler = { signal in
+            // The write may fail (a full pipe: EAGAIN), and the code the signal interrupted may be about to read errno.
+            let saved = errno
             if signal == SIGQUIT { retireFlag.store(true, ordering: .releasing) }
             shutdownFlag.store(true, ordering: .releasing)
             if wakeWriteFD >= 0 {
                 var byte: UInt8 = 1
                 _ = write(wakeWriteFD, &byte, 1)
             }
+            errno = saved
         }
         sigemptyset(&action.sa_mask)
         action.sa_flags = 0
