@@ -21,40 +21,30 @@ package enum PeerAllowlistError: Error, Equatable {
 
     package var message: String {
         // Every quoted value comes from the environment or the command line: its control bytes are escaped.
-        switch self.escaped {
+        let quoted = { (value: String) in "\"" + MessageText.escaped(value) + "\"" }
+        return switch self {
         case .empty(let list):
-            "the allowlist \"\(list)\" has an empty entry: give numeric addresses or CIDR ranges separated by commas"
+            "the allowlist \(quoted(list)) has an empty entry: give numeric addresses or CIDR ranges separated by "
+                + "commas"
         case .notNumeric(let item):
-            "\"\(item)\" in the allowlist is not a numeric IPv4 or IPv6 address or CIDR range; names are not looked up"
+            "\(quoted(item)) in the allowlist is not a numeric IPv4 or IPv6 address or CIDR range; names are not "
+                + "looked up"
         case .malformedRange(let item):
-            "\"\(item)\" in the allowlist is not a CIDR range: write the prefix length as a decimal number after one "
-                + "slash, such as 10.0.0.0/8 or fd00::/8"
+            "\(quoted(item)) in the allowlist is not a CIDR range: write the prefix length as a decimal number after "
+                + "one slash, such as 10.0.0.0/8 or fd00::/8"
         case .prefixTooLong(let item, let maximum):
-            "\"\(item)\" in the allowlist has a prefix longer than its address: at most /\(maximum)"
+            "\(quoted(item)) in the allowlist has a prefix longer than its address: at most /\(maximum)"
         case .hostBitsSet(let item, let network):
-            "\"\(item)\" in the allowlist has bits set after its prefix: write the network, \(network), or a single "
-                + "address without a prefix"
+            "\(quoted(item)) in the allowlist has bits set after its prefix: write the network, \(network), or a "
+                + "single address without a prefix"
         case .mappedRange(let item, let ipv4):
-            "\"\(item)\" in the allowlist is an IPv4-mapped IPv6 range, which would match nobody: IPv4 peers are "
+            "\(quoted(item)) in the allowlist is an IPv4-mapped IPv6 range, which would match nobody: IPv4 peers are "
                 + "compared as IPv4, so write \(ipv4)"
         case .exposed(let address):
             "\(address) can be reached from other machines, and nothing limits who connects: anyone who reaches it "
                 + "could send requests, and the records that abort libfcgi. Give --allow-from with the web "
                 + "server's addresses or ranges (or set \(PeerAllowlist.variable)), or listen on 127.0.0.1 or a unix "
                 + "socket"
-        }
-    }
-
-    /// This error with each value it holds escaped by `MessageText`.
-    private var escaped: PeerAllowlistError {
-        switch self {
-        case .empty(let list): .empty(MessageText.escaped(list))
-        case .notNumeric(let item): .notNumeric(MessageText.escaped(item))
-        case .malformedRange(let item): .malformedRange(MessageText.escaped(item))
-        case .prefixTooLong(let item, let maximum): .prefixTooLong(MessageText.escaped(item), maximum: maximum)
-        case .hostBitsSet(let item, let network): .hostBitsSet(MessageText.escaped(item), network: network)
-        case .mappedRange(let item, let ipv4): .mappedRange(MessageText.escaped(item), ipv4: ipv4)
-        case .exposed(let address): .exposed(address)
         }
     }
 }

@@ -19,6 +19,15 @@ package enum ProcessIO {
         return arguments.last { String(decoding: $0, as: UTF8.self) == parsed } ?? Array(parsed.utf8)
     }
 
+    /// `body` with `bytes`, a path or a name that may not be valid UTF-8, as a NUL-terminated C string.
+    static func withCString<Result>(_ bytes: [UInt8], _ body: (UnsafePointer<CChar>) -> Result) -> Result {
+        var terminated = bytes
+        terminated.append(0)
+        return terminated.withUnsafeBufferPointer { buffer in
+            buffer.withMemoryRebound(to: CChar.self) { body($0.baseAddress!) }
+        }
+    }
+
     package static func bytes(ofCString pointer: UnsafePointer<CChar>) -> [UInt8] {
         let count = strlen(pointer)
         return pointer.withMemoryRebound(to: UInt8.self, capacity: count) {

@@ -25,7 +25,7 @@ package enum ScriptSettingsFile {
     package static func lookup(at path: [UInt8], program: [UInt8]) -> Lookup {
         // Non-blocking, so that a FIFO put there cannot hang the request; fstat refuses it next. A symbolic link is
         // never followed: it could name any file the program may read.
-        let fd = withCString(path) { open($0, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOFOLLOW) }
+        let fd = ProcessIO.withCString(path) { open($0, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOFOLLOW) }
         guard fd >= 0 else {
             if errno == ENOENT || errno == ENOTDIR { return .absent }
             if errno == ELOOP { return refusal(path, .symbolicLink) }
@@ -41,7 +41,9 @@ package enum ScriptSettingsFile {
             if programOwnerLookedUp { return programOwnerFound }
             programOwnerLookedUp = true
             var programStatus = stat()
-            if withCString(program, { stat($0, &programStatus) }) == 0 { programOwnerFound = programStatus.st_uid }
+            if ProcessIO.withCString(program, { stat($0, &programStatus) }) == 0 {
+                programOwnerFound = programStatus.st_uid
+            }
             return programOwnerFound
         }
         if let problem = ScriptSettings.problem(
@@ -53,7 +55,7 @@ package enum ScriptSettingsFile {
         var directory = [UInt8(ascii: "/")]
         if let slash = path.lastIndex(of: UInt8(ascii: "/")), slash > 0 { directory = Array(path[..<slash]) }
         var directoryStatus = stat()
-        guard withCString(directory, { stat($0, &directoryStatus) }) == 0 else {
+        guard ProcessIO.withCString(directory, { stat($0, &directoryStatus) }) == 0 else {
             return refusal(path, .unreadable(errorText()))
         }
         if let problem = ScriptSettings.directoryProblem(
@@ -85,15 +87,6 @@ package enum ScriptSettingsFile {
             return .found(try SettingsFile.configurationValues(parsing: bytes))
         } catch {
             return refusal(path, .syntax(error))
-        }
-    }
-
-    /// `body` with `bytes` as a NUL-terminated C string.
-    private static func withCString<Result>(_ bytes: [UInt8], _ body: (UnsafePointer<CChar>) -> Result) -> Result {
-        var terminated = bytes
-        terminated.append(0)
-        return terminated.withUnsafeBufferPointer { buffer in
-            buffer.withMemoryRebound(to: CChar.self) { body($0.baseAddress!) }
         }
     }
 

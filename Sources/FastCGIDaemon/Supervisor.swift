@@ -192,7 +192,7 @@ package struct Supervisor {
                 Log.event("child_exit", [("child", "\(pid)")] + Self.describe(status))
                 continue
             }
-            SupervisorSignals.waitForChild(milliseconds: min(left.milliseconds, 1000))
+            SupervisorSignals.wait(milliseconds: min(left.milliseconds, 1000), stopping: true)
         }
     }
 

@@ -44,22 +44,14 @@ enum SupervisorSignals {
     }
 
     /// Waits up to `milliseconds` for a signal to the supervisor (SIGHUP, SIGCHLD, or a stopping one), then empties
-    /// the event pipe.
-    static func wait(milliseconds: Int) {
+    /// the event pipe. After a stop began, the shutdown pipe stays readable: `stopping` waits for SIGHUP and SIGCHLD
+    /// alone.
+    static func wait(milliseconds: Int, stopping: Bool = false) {
         var fds = [
             pollfd(fd: eventFD, events: Int16(POLLIN), revents: 0),
             pollfd(fd: Shutdown.wakeFD, events: Int16(POLLIN), revents: 0),
         ]
-        _ = poll(&fds, 2, Int32(clamping: milliseconds))
-        var buffer = [UInt8](repeating: 0, count: 64)
-        while read(eventFD, &buffer, buffer.count) > 0 {}
-    }
-
-    /// Waits up to `milliseconds` for SIGCHLD or SIGHUP alone, then empties the event pipe: for the time after a stop
-    /// began, when the shutdown pipe stays readable.
-    static func waitForChild(milliseconds: Int) {
-        var fds = pollfd(fd: eventFD, events: Int16(POLLIN), revents: 0)
-        _ = poll(&fds, 1, Int32(clamping: milliseconds))
+        _ = poll(&fds, stopping ? 1 : 2, Int32(clamping: milliseconds))
         var buffer = [UInt8](repeating: 0, count: 64)
         while read(eventFD, &buffer, buffer.count) > 0 {}
     }
