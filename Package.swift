@@ -19,11 +19,13 @@ let package = Package(
         ),
         // glibc's epoll, which Swift's Glibc module leaves out. Linked by libc itself.
         .systemLibrary(name: "CEpoll"),
+        // memfd_create and its seals, which glibc declares only under _GNU_SOURCE: a reload's configuration.
+        .systemLibrary(name: "CLinux"),
         // The request contract: bytes in, bytes out. No I/O, no C, no Foundation.
         .target(name: "OAuthForward"),
         // Serving: plain CGI, the FastCGI worker, the supervisor, the listener, shutdown and process I/O. It hides
         // libfcgi and epoll behind `internal import`, as swift-nio's NIOPosix hides CNIOLinux.
-        .target(name: "FastCGIDaemon", dependencies: ["CFastCGI", "CEpoll", "OAuthForward"]),
+        .target(name: "FastCGIDaemon", dependencies: ["CFastCGI", "CEpoll", "CLinux", "OAuthForward"]),
         // A thin executable: how it was started, and the commands.
         .executableTarget(
             name: "oauth-forward-cgi",

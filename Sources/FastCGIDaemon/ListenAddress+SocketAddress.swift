@@ -38,3 +38,62 @@ extension ListenAddress {
         }
     }
 }
+
+extension ListenAddress {
+    /// The address a socket is bound to, from `getsockname`; nil for a socket of another kind or an unnamed one.
+    package init?(boundTo fd: Int32) {
+        var storage = sockaddr_storage()
+        var length = socklen_t(MemoryLayout<sockaddr_storage>.size)
+        let named = withUnsafeMutablePointer(to: &storage) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &length) }
+        }
+        guard named == 0 else { return nil }
+        switch Int32(storage.ss_family) {
+        case AF_UNIX:
+            let path = withUnsafeBytes(of: &storage) { raw -> [UInt8] in
+                let start = MemoryLayout<sockaddr_un>.offset(of: \.sun_path)!
+                let bytes = raw[start..<min(Int(length), raw.count)]
+                return Array(bytes.prefix { $0 != 0 })
+            }
+            guard !path.isEmpty else { return nil }
+            self = .unix(path: String(decoding: path, as: UTF8.self))
+        case AF_INET:
+            let address = withUnsafeBytes(of: &storage) { $0.load(as: sockaddr_in.self) }
+            var binary = address.sin_addr
+            guard let text = Self.text(AF_INET, &binary, length: Int(INET_ADDRSTRLEN)) else { return nil }
+            self = .ipv4(address: text, port: UInt16(bigEndian: address.sin_port))
+        case AF_INET6:
+            let address = withUnsafeBytes(of: &storage) { $0.load(as: sockaddr_in6.self) }
+            var binary = address.sin6_addr
+            guard let text = Self.text(AF_INET6, &binary, length: Int(INET6_ADDRSTRLEN)) else { return nil }
+            self = .ipv6(address: text, port: UInt16(bigEndian: address.sin6_port))
+        default:
+            return nil
+        }
+    }
+
+    /// The same address with a TCP host in the one form `inet_ntop` writes, as `init(boundTo:)` gives it.
+    package var canonical: ListenAddress {
+        switch self {
+        case .unix: return self
+        case .ipv4(let host, let port):
+            var binary = in_addr()
+            guard inet_pton(AF_INET, host, &binary) == 1,
+                let text = Self.text(AF_INET, &binary, length: Int(INET_ADDRSTRLEN))
+            else { return self }
+            return .ipv4(address: text, port: port)
+        case .ipv6(let host, let port):
+            var binary = in6_addr()
+            guard inet_pton(AF_INET6, host, &binary) == 1,
+                let text = Self.text(AF_INET6, &binary, length: Int(INET6_ADDRSTRLEN))
+            else { return self }
+            return .ipv6(address: text, port: port)
+        }
+    }
+
+    private static func text<Address>(_ family: Int32, _ binary: inout Address, length: Int) -> String? {
+        var buffer = [CChar](repeating: 0, count: length)
+        guard inet_ntop(family, &binary, &buffer, socklen_t(length)) != nil else { return nil }
+        return String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+    }
+}

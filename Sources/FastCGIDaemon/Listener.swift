@@ -7,9 +7,18 @@ import Glibc
 /// The daemon's listening socket: opened from `--listen`, or inherited from systemd or a spawner.
 package struct Listener {
     package let fd: Int32
-    /// The unix socket path this process created, to remove at exit.
-    let ownedPath: String?
+    /// The unix socket file this daemon bound, to remove when it stops if it is still that file.
+    let socketFile: (path: String, identity: FileIdentity)?
     let description: String
+
+    init(fd: Int32, socketFile: (path: String, identity: FileIdentity)? = nil, description: String) {
+        self.fd = fd
+        self.socketFile = socketFile
+        self.description = description
+    }
+
+    /// The socket itself, which a handover names.
+    var identity: FileIdentity { FileIdentity(descriptor: fd) ?? FileIdentity(device: 0, inode: 0) }
 
     static let backlog: Int32 = 1024
 
@@ -25,22 +34,25 @@ package struct Listener {
             unsetenv("LISTEN_PID")
             unsetenv("LISTEN_FDS")
             unsetenv("LISTEN_FDNAMES")
-            return Listener(fd: 3, ownedPath: nil, description: "systemd socket (LISTEN_FDS)")
+            return Listener(fd: 3, description: "systemd socket (LISTEN_FDS)")
         }
         if isListeningSocket(0) {
-            return Listener(fd: 0, ownedPath: nil, description: "inherited socket on fd 0")
+            return Listener(fd: 0, description: "inherited socket on fd 0")
         }
         return nil
     }
 
-    /// The socket a reload's previous program left open under the same number. `address` is what `--listen`
-    /// said, if anything: a unix socket path is still this daemon's to remove when it stops.
-    package static func handedOver(_ handover: Handover, address: ListenAddress?) -> Listener {
-        if case .unix(let path) = address {
-            return Listener(fd: handover.listenFD, ownedPath: path, description: "unix:\(path)")
+    /// The socket a reload's previous program left open under the same number, described by the address it is
+    /// bound to. Its socket file, if the daemon bound one, is still the daemon's to remove.
+    package static func handedOver(_ handover: Handover) -> Listener {
+        let address = ListenAddress(boundTo: handover.listenFD)
+        let socketFile = handover.socketFile.flatMap { identity -> (path: String, identity: FileIdentity)? in
+            guard case .unix(let path) = address else { return nil }
+            return (path, identity)
         }
         return Listener(
-            fd: handover.listenFD, ownedPath: nil, description: address?.description ?? "socket kept from a reload")
+            fd: handover.listenFD, socketFile: socketFile,
+            description: address?.description ?? "socket kept from a reload")
     }
 
     package static func isListeningSocket(_ fd: Int32) -> Bool {
@@ -99,7 +111,13 @@ package struct Listener {
             unlink(path)
             throw ListenerError(message: "cannot listen on \(path): \(text)")
         }
-        return Listener(fd: fd, ownedPath: path, description: "unix:\(path)")
+        // Known by its identity from here on: at stop, a file another service has put at the same path stays.
+        guard let identity = FileIdentity(path: path) else {
+            let text = errorText()
+            close(fd)
+            throw ListenerError(message: "cannot find \(path) after binding it: \(text)")
+        }
+        return Listener(fd: fd, socketFile: (path, identity), description: "unix:\(path)")
     }
 
     private static func openTCP(_ address: ListenAddress) throws(ListenerError) -> Listener {
@@ -116,16 +134,14 @@ package struct Listener {
             close(fd)
             throw ListenerError(message: "cannot listen on \(address.description): \(text)")
         }
-        return Listener(fd: fd, ownedPath: nil, description: address.description)
+        return Listener(fd: fd, description: address.description)
     }
 
-    /// Removes the socket file this process made, unless something else has replaced it with a non-socket.
+    /// Removes the socket file this daemon bound, if the path still names that very file: never another service's
+    /// socket that took its place.
     package func removeOwnedPath() {
-        guard let ownedPath else { return }
-        var status = stat()
-        if lstat(ownedPath, &status) == 0, (status.st_mode & S_IFMT) == S_IFSOCK {
-            unlink(ownedPath)
-        }
+        guard let socketFile, FileIdentity(path: socketFile.path) == socketFile.identity else { return }
+        unlink(socketFile.path)
     }
 }
 

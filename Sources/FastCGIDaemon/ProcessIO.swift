@@ -49,15 +49,33 @@ package enum ProcessIO {
         let fd = open(path, O_RDONLY | O_CLOEXEC)
         guard fd >= 0 else { return .failure(SystemCallError(code: errno)) }
         defer { close(fd) }
+        return readAll(fd, limit: limit)
+    }
+
+    /// The whole of a small file open as `fd`, from its first byte, whatever the descriptor's offset: at most
+    /// `limit` bytes, or EFBIG. A pipe, which has no offset, is read as it comes.
+    static func readAll(_ fd: Int32, limit: Int) -> Result<[UInt8], SystemCallError> {
         var content: [UInt8] = []
         var buffer = [UInt8](repeating: 0, count: 4096)
+        var positional = true
         while true {
-            let count = read(fd, &buffer, buffer.count)
+            var count = positional ? pread(fd, &buffer, buffer.count, off_t(content.count)) : -1
+            if count < 0 && positional && errno == ESPIPE { positional = false }
+            if !positional { count = read(fd, &buffer, buffer.count) }
             if count < 0 && errno == EINTR { continue }
             if count < 0 { return .failure(SystemCallError(code: errno)) }
             if count == 0 { return .success(content) }
             content += buffer[..<count]
             if content.count > limit { return .failure(SystemCallError(code: EFBIG)) }
+        }
+    }
+
+    /// Whether `pid` is a child of this process, running or ended and not yet reaped; the check reaps nothing.
+    static func isChild(_ pid: pid_t) -> Bool {
+        var info = siginfo_t()
+        while true {
+            if waitid(P_PID, id_t(pid), &info, WEXITED | WNOHANG | WNOWAIT) == 0 { return true }
+            if errno != EINTR { return false }
         }
     }
 

@@ -2,28 +2,34 @@
 import Glibc
 #endif
 
-/// The first step of a reload: runs the binary now on disk as `serve --reload-check` with the supervisor's own
-/// command line and environment. The new program checks its flags and its configuration as it would at start and
-/// prints its version, without accepting on the socket. Anything else (it cannot be executed, it dies, it refuses the
-/// configuration, it hangs) stops the reload before the running program replaces itself.
+/// The first step of a reload: runs the new binary as `serve --reload-check` with the supervisor's own command line
+/// and environment, and the configuration the supervisor read for it. The new program checks its flags and that
+/// configuration as it would at start, and prints its `ReloadPlan`, without accepting on the socket. Anything else
+/// (it cannot be executed, it dies, it refuses, it hangs) stops the reload before anything has changed. So does a
+/// stop signal: the check is killed, and the daemon stops.
 enum ReloadCheck {
     /// How long the check may take.
     static let timeout = Duration.seconds(10)
+    /// The most of the check's output and of its messages that is kept.
+    static let outputLimit = 65536
 
-    /// The new program's version, or why it cannot take over. Its own messages go to the shared standard error.
-    /// The listening socket is the check's fd 0, so that the new program can see what it would serve.
-    static func run(_ executable: String, arguments: [[UInt8]], listenFD: Int32) -> Result<String, ReloadCheckError> {
-        var output: [Int32] = [-1, -1]
-        guard pipe(&output) == 0 else { return .failure(.cannotStart(SystemCallError(code: errno))) }
-        defer { close(output[0]) }
-        _ = fcntl(output[0], F_SETFD, FD_CLOEXEC)
-        _ = fcntl(output[0], F_SETFL, O_NONBLOCK)
+    /// The new program's plan, or why it cannot take over. The listening socket is the check's fd 0, so that it
+    /// can see what it would serve, and the configuration snapshot, if any, its fd 3.
+    static func run(
+        _ image: String, arguments: [[UInt8]], listenFD: Int32, configFD: Int32?
+    ) -> Result<ReloadPlan, ReloadCheckError> {
+        guard let output = pipe(), let messages = pipe() else {
+            return .failure(.cannotStart(SystemCallError(code: errno)))
+        }
+        defer { close(output.read) }
+        defer { close(messages.read) }
         var actions = posix_spawn_file_actions_t()
         posix_spawn_file_actions_init(&actions)
         defer { posix_spawn_file_actions_destroy(&actions) }
         if listenFD != 0 { posix_spawn_file_actions_adddup2(&actions, listenFD, 0) }
-        posix_spawn_file_actions_adddup2(&actions, output[1], 1)
-        posix_spawn_file_actions_addclose(&actions, output[1])
+        posix_spawn_file_actions_adddup2(&actions, output.write, 1)
+        posix_spawn_file_actions_adddup2(&actions, messages.write, 2)
+        if let configFD { posix_spawn_file_actions_adddup2(&actions, configFD, 3) }
         var attributes = posix_spawnattr_t()
         posix_spawnattr_init(&attributes)
         defer { posix_spawnattr_destroy(&attributes) }
@@ -32,42 +38,66 @@ enum ReloadCheck {
         posix_spawnattr_setsigmask(&attributes, &empty)
         posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGMASK))
         let spawned = ProcessIO.spawn(
-            executable, arguments: arguments, environment: [], replacing: [], actions: &actions,
-            attributes: &attributes)
-        close(output[1])
+            image, arguments: arguments, environment: [], replacing: [], actions: &actions, attributes: &attributes)
+        close(output.write)
+        close(messages.write)
         guard case .success(let pid) = spawned else {
             if case .failure(let error) = spawned { return .failure(.cannotStart(error)) }
             return .failure(.timedOut)
         }
 
         var printed: [UInt8] = []
+        var said: [UInt8] = []
         var status: Int32 = 0
         let deadline = ContinuousClock.now + timeout
         while true {
-            var buffer = [UInt8](repeating: 0, count: 256)
-            let count = read(output[0], &buffer, buffer.count)
-            if count > 0 && printed.count < 4096 { printed += buffer[..<count] }
+            collect(from: output.read, into: &printed)
+            collect(from: messages.read, into: &said)
             if waitpid(pid, &status, WNOHANG) == pid { break }
-            if ContinuousClock.now > deadline {
+            if Shutdown.isRequested || ContinuousClock.now > deadline {
                 kill(pid, SIGKILL)
-                waitpid(pid, &status, 0)
-                return .failure(.timedOut)
+                while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
+                return .failure(Shutdown.isRequested ? .abandoned : .timedOut)
             }
-            var pfd = pollfd(fd: output[0], events: Int16(POLLIN), revents: 0)
-            _ = poll(&pfd, 1, 20)
+            var fds = [
+                pollfd(fd: output.read, events: Int16(POLLIN), revents: 0),
+                pollfd(fd: messages.read, events: Int16(POLLIN), revents: 0),
+                pollfd(fd: Shutdown.wakeFD, events: Int16(POLLIN), revents: 0),
+            ]
+            _ = poll(&fds, nfds_t(fds.count), 20)
         }
-        var buffer = [UInt8](repeating: 0, count: 256)
-        while case let count = read(output[0], &buffer, buffer.count), count > 0, printed.count < 4096 {
-            printed += buffer[..<count]
-        }
+        collect(from: output.read, into: &printed)
+        collect(from: messages.read, into: &said)
         let signal = status & 0x7F
         guard signal == 0 else { return .failure(.killed(signal: signal)) }
         let exit = (status >> 8) & 0xFF
-        guard exit == 0 else { return .failure(.refused(exit: exit)) }
-        let version = String(decoding: printed, as: UTF8.self).split(separator: "\n").first.map(String.init) ?? ""
-        guard !version.isEmpty, version.allSatisfy({ $0.isLetter || $0.isNumber || ".-+~_".contains($0) }) else {
-            return .failure(.unexpectedOutput)
+        guard exit == 0 else { return .failure(.refused(exit: exit, message: reason(in: said))) }
+        guard let plan = ReloadPlan(decoding: printed) else { return .failure(.unexpectedOutput) }
+        return .success(plan)
+    }
+
+    /// A pipe whose read end is non-blocking, both ends close-on-exec.
+    private static func pipe() -> (read: Int32, write: Int32)? {
+        var fds: [Int32] = [-1, -1]
+        guard Glibc.pipe(&fds) == 0 else { return nil }
+        for fd in fds { _ = fcntl(fd, F_SETFD, FD_CLOEXEC) }
+        _ = fcntl(fds[0], F_SETFL, O_NONBLOCK)
+        return (fds[0], fds[1])
+    }
+
+    /// Reads what `fd` has now, keeping up to `outputLimit` bytes.
+    private static func collect(from fd: Int32, into kept: inout [UInt8]) {
+        var buffer = [UInt8](repeating: 0, count: 4096)
+        while case let count = read(fd, &buffer, buffer.count), count > 0 {
+            kept += buffer[..<min(count, max(0, outputLimit - kept.count))]
         }
-        return .success(version)
+    }
+
+    /// Why the check refused, from what it wrote to standard error: ArgumentParser's `Error: ` line, which usage
+    /// text follows, or else the last line.
+    private static func reason(in bytes: [UInt8]) -> String {
+        let lines = bytes.split(separator: 0x0A).map { String(decoding: $0, as: UTF8.self) }
+        if let error = lines.first(where: { $0.hasPrefix("Error: ") }) { return String(error.dropFirst(7)) }
+        return lines.last(where: { !$0.allSatisfy(\.isWhitespace) }) ?? ""
     }
 }

@@ -56,8 +56,9 @@ enum Shutdown {
         signal(SIGPIPE, SIG_IGN)
     }
 
-    /// The signals that stop a process, SIGTERM and SIGINT, and for a worker SIGQUIT, which retires it.
-    static func signals(worker: Bool) -> [Int32] { worker ? [SIGTERM, SIGINT, SIGQUIT] : [SIGTERM, SIGINT] }
+    /// The signals that stop a process: SIGTERM and SIGINT, and SIGQUIT, which retires a worker and stops the
+    /// supervisor as SIGTERM does.
+    static func signals(worker: Bool) -> [Int32] { [SIGTERM, SIGINT, SIGQUIT] }
 
     /// Those signals as a set, for a signal mask.
     static func signalSet(worker: Bool) -> sigset_t {

@@ -5,8 +5,9 @@ import Glibc
 #endif
 
 /// The daemon's first process. It only supervises: it starts the workers, each a fresh exec of this binary
-/// serving the shared socket on fd 0, replaces any that dies, on SIGTERM or SIGINT stops them all, and on SIGHUP
-/// reloads: it re-executes the binary on disk, which takes over the socket and the running workers.
+/// serving the shared socket on fd 0, replaces any that dies, on SIGTERM, SIGINT or SIGQUIT stops them all, and on
+/// SIGHUP reloads: it starts a new generation of workers from the binary on disk, with the configuration read once,
+/// and once they serve re-executes that binary, which takes over the socket and the workers.
 ///
 /// Separate processes, because Debian's libfcgi 2.4.2 aborts the whole process on two crafted records
 /// (docs/LIBFCGI.md): a crash costs the connections of one worker, not the service.
@@ -24,10 +25,13 @@ package struct Supervisor {
     let handover: Handover?
     /// How long the workers go on serving after SIGTERM or SIGINT, before they are stopped (`--stop-delay`).
     let stopDelay: Duration
+    /// `--config`, which a reload reads again, once.
+    let configPath: String?
 
     package init(
         listener: Listener, workers: Int, workerSettings: WorkerSettings, environment: [(String, String)],
-        version: String, commandLine: [[UInt8]], handover: Handover?, stopDelay: Duration = .zero
+        version: String, commandLine: [[UInt8]], handover: Handover?, stopDelay: Duration = .zero,
+        configPath: String? = nil
     ) {
         self.listener = listener
         self.workers = workers
@@ -37,6 +41,21 @@ package struct Supervisor {
         self.commandLine = commandLine
         self.handover = handover
         self.stopDelay = stopDelay
+        self.configPath = configPath
+    }
+
+    /// The most a configuration file may hold.
+    package static let configurationLimit = 65536
+    /// Where workers are spawned from: the image this process runs, whatever the path on disk holds now.
+    static let runningImage = "/proc/self/exe"
+
+    /// Holds back the stop signals and SIGHUP from the first line of `serve` until `run` has installed their
+    /// handlers: one that comes meanwhile waits, and is acted on then, instead of killing the daemon by default.
+    package static func holdSignals() {
+        var held = sigset_t()
+        sigemptyset(&held)
+        for signal in [SIGTERM, SIGINT, SIGQUIT, SIGHUP] { sigaddset(&held, signal) }
+        pthread_sigmask(SIG_BLOCK, &held, nil)
     }
 
     /// What `--stop-delay` may be.
@@ -78,8 +97,9 @@ package struct Supervisor {
     package func run() -> Int32 {
         Shutdown.install(worker: false)
         SupervisorSignals.install()
-        // Read now: once a package upgrade has replaced the file, /proc/self/exe names it "(deleted)".
-        let executable = ProcessIO.executablePath() ?? "/proc/self/exe"
+        // Where a reload finds the binary that replaced this one, read now: once a package upgrade has replaced
+        // the file, /proc/self/exe names it "(deleted)".
+        let onDisk = ProcessIO.executablePath() ?? Self.runningImage
         var running: [Running] = []
         var retiring: [Retiring] = []
         var backoff = RespawnBackoff()
@@ -91,10 +111,13 @@ package struct Supervisor {
                 ("idle_timeout_ms", "\(workerSettings.idleTimeout.milliseconds)"),
                 ("request_timeout_ms", "\(workerSettings.requestTimeout.milliseconds)"),
             ] + (handover.map { [("reload_from", $0.version)] } ?? []))
-        for _ in 0..<workers {
-            if let worker = spawnWorker(executable) { running.append(worker) }
+        if let handover {
+            takeOver(from: handover, running: &running, retiring: &retiring)
+        } else {
+            for _ in 0..<workers {
+                if let worker = spawnWorker(Self.runningImage) { running.append(worker) }
+            }
         }
-        if let handover { takeOver(from: handover, running: &running, retiring: &retiring) }
         guard !running.isEmpty else {
             Log.event("fatal", [("reason", "no worker could be started")])
             listener.removeOwnedPath()
@@ -103,8 +126,9 @@ package struct Supervisor {
 
         while !Shutdown.isRequested {
             if SupervisorSignals.takeHangup() {
-                // Returns only when the reload cannot happen: this program serves on.
-                reload(executable, handing: running.map(\.pid) + retiring.map(\.pid))
+                // Returns only when the reload did not happen: this program serves on, as it was.
+                reload(onDisk, running: running, retiring: &retiring)
+                continue
             }
             var status: Int32 = 0
             let pid = waitpid(-1, &status, WNOHANG)
@@ -133,14 +157,15 @@ package struct Supervisor {
                 continue
             } else {
                 let now = ContinuousClock.now
-                for worker in retiring where worker.deadline < now { kill(worker.pid, SIGKILL) }
+                // A retiring worker is this process's child until it is reaped, so its pid cannot be reused meanwhile.
+                retiring.removeAll { $0.deadline < now && kill($0.pid, SIGKILL) != 0 && errno == ESRCH }
                 if running.count >= workers {
                     SupervisorSignals.wait(milliseconds: retiring.isEmpty ? 1000 : 100)
                     continue
                 }
             }
             while !Shutdown.isRequested && running.count < workers {
-                guard let worker = spawnWorker(executable) else {
+                guard let worker = spawnWorker(Self.runningImage) else {
                     Shutdown.sleep(milliseconds: 1000)
                     break
                 }
@@ -196,77 +221,126 @@ package struct Supervisor {
         }
     }
 
-    /// The second half of a reload, in the new program: once every new worker serves, the previous generation is
-    /// told to retire. If the new workers do not get ready, they are stopped and the previous ones serve on.
+    /// The second half of a reload, in the new program: the new workers already serve, and the generations before
+    /// are told to retire.
     private func takeOver(from handover: Handover, running: inout [Running], retiring: inout [Retiring]) {
-        let deadline = ContinuousClock.now + Self.readinessTimeout
-        var failure: String?
-        while failure == nil && !Shutdown.isRequested {
-            let states = running.indices.map { running[$0].readiness() }
-            if running.count < workers {
-                failure = "only \(running.count) of \(workers) new workers could be started"
-            } else if states.contains(false) {
-                failure = "a new worker exited before it was ready"
-            } else if !states.contains(nil) {
-                break
-            } else if ContinuousClock.now > deadline {
-                failure = "the new workers were not ready within \(Self.readinessTimeout.milliseconds) ms"
-            } else {
-                var fds = running.filter { !$0.isReady }.map {
-                    pollfd(fd: $0.readyFD, events: Int16(POLLIN), revents: 0)
-                }
-                _ = poll(&fds, nfds_t(fds.count), 50)
-            }
-        }
+        running = handover.workers.map { Running(pid: $0, started: .now, readyFD: -1, isReady: true) }
         let retireBy = ContinuousClock.now + workerSettings.grace + .seconds(1)
-        guard let failure else {
-            for pid in handover.workers { kill(pid, SIGQUIT) }
-            retiring = handover.workers.map { Retiring(pid: $0, deadline: retireBy) }
-            Log.event(
-                "reload",
-                [
-                    ("old_version", handover.version), ("new_version", version), ("workers", "\(running.count)"),
-                    ("retiring", "\(handover.workers.count)"),
-                ])
-            return
+        retiring = handover.retiring.filter { kill($0, SIGQUIT) == 0 || errno != ESRCH }.map {
+            Retiring(pid: $0, deadline: retireBy)
         }
         Log.event(
-            "reload_failed",
-            [("reason", failure), ("old_version", handover.version), ("new_version", version)])
-        for worker in running {
-            kill(worker.pid, SIGTERM)
-            if worker.readyFD >= 0 { close(worker.readyFD) }
-        }
-        retiring = running.map { Retiring(pid: $0.pid, deadline: retireBy) }
-        running = handover.workers.map { Running(pid: $0, started: .now, readyFD: -1, isReady: true) }
+            "reload",
+            [
+                ("old_version", handover.version), ("new_version", version), ("workers", "\(running.count)"),
+                ("retiring", "\(retiring.count)"),
+            ])
     }
 
-    /// Re-executes the binary on disk with this process's command line and environment, after checking that it
-    /// starts and accepts them (`serve --reload-check`). The listening socket stays open across the exec, and the
-    /// workers stay this pid's children; the new program learns both from `Handover`. Returns only if the reload
-    /// cannot happen, having logged why; the workers serve on meanwhile.
-    private func reload(_ executable: String, handing workers: [pid_t]) {
-        Log.event("reload_requested", [("binary", executable), ("version", version)])
-        let check = ReloadCheck.run(
-            executable, arguments: commandLine + [Array("--reload-check".utf8)], listenFD: listener.fd)
-        guard case .success(let newVersion) = check else {
-            if case .failure(let error) = check { Log.event("reload_failed", [("reason", error.message)]) }
-            return
+    /// A reload, in the running program. It reads the configuration file once, into a sealed snapshot, and opens
+    /// the binary on disk once; the check, the new workers and the exec all use those two. The new binary checks
+    /// the snapshot and says how it runs its workers (`ReloadCheck`); this process starts them from it and waits
+    /// until each serves. Only then does it re-execute that binary with a `Handover`: the socket and the snapshot
+    /// stay open across the exec, and every worker stays this pid's child. Anything that fails on the way, and a
+    /// stop signal, ends the reload with nothing changed: the new workers are stopped, and the running program
+    /// serves on, or stops, as it was. Returns only then, having logged why.
+    private func reload(_ onDisk: String, running: [Running], retiring: inout [Retiring]) {
+        Log.event("reload_requested", [("binary", onDisk), ("version", version)])
+        var configFD: Int32?
+        if let configPath {
+            switch ConfigurationSnapshot.make(path: configPath, limit: Self.configurationLimit) {
+            case .success(let fd): configFD = fd
+            case .failure(let error):
+                return Log.event("reload_failed", [("reason", "--config \(configPath) \(error.message)")])
+            }
         }
-        let handover = Handover(listenFD: listener.fd, workers: workers, version: version)
-        let descriptorFlags = fcntl(listener.fd, F_GETFD)
-        _ = fcntl(listener.fd, F_SETFD, descriptorFlags & ~FD_CLOEXEC)
+        defer { if let configFD { close(configFD) } }
+        let binary = open(onDisk, O_RDONLY | O_CLOEXEC)
+        guard binary >= 0 else {
+            return Log.event("reload_failed", [("reason", "cannot open \(onDisk): \(errorText())")])
+        }
+        defer { close(binary) }
+        // This process's descriptor by a path that the check and the workers can execute: their own descriptors
+        // are being rearranged when they do.
+        let image = "/proc/\(getpid())/fd/\(binary)"
+        let protocolArguments =
+            ["--reload-check", "--handover-protocol", "\(Handover.protocolVersion)"]
+            + (configFD == nil ? [] : ["--config-fd", "3"])
+        let plan: ReloadPlan
+        switch ReloadCheck.run(
+            image, arguments: commandLine + protocolArguments.map { Array($0.utf8) }, listenFD: listener.fd,
+            configFD: configFD)
+        {
+        case .success(let checked): plan = checked
+        case .failure(let error): return Log.event("reload_failed", [("reason", error.message)])
+        }
+
+        var fresh: [Running] = []
+        for _ in 0..<plan.workers {
+            guard let worker = spawnWorker(image, settings: plan.workerSettings, environment: plan.environmentPairs)
+            else { break }
+            fresh.append(worker)
+        }
+        let retireBy = ContinuousClock.now + workerSettings.grace + .seconds(1)
+        func abandon(_ reason: String) {
+            for worker in fresh {
+                kill(worker.pid, SIGTERM)
+                if worker.readyFD >= 0 { close(worker.readyFD) }
+            }
+            retiring += fresh.map { Retiring(pid: $0.pid, deadline: retireBy) }
+            Log.event(
+                "reload_failed",
+                [("reason", reason), ("old_version", version), ("new_version", plan.version)])
+        }
+        if let failure = Self.awaitReadiness(of: &fresh, count: plan.workers) { return abandon(failure) }
+
+        // From here a stop signal waits for the new program, which acts on it as soon as its handlers are in.
         var previousMask = SupervisorSignals.blockForExec()
-        Log.event("reload_exec", [("binary", executable), ("new_version", newVersion)])
+        guard !Shutdown.isRequested else {
+            pthread_sigmask(SIG_SETMASK, &previousMask, nil)
+            return abandon(ReloadCheckError.abandoned.message)
+        }
+        let handover = Handover(
+            supervisor: getpid(), listenFD: listener.fd, listenSocket: listener.identity,
+            socketFile: listener.socketFile?.identity, configFD: configFD, imageFD: binary, workers: fresh.map(\.pid),
+            retiring: running.map(\.pid) + retiring.map(\.pid), version: version)
+        // Open across the exec: the socket and the configuration for the new program, and the binary for a script
+        // interpreter, should the file be one, which opens it by its /proc path only after the exec.
+        let inherited = [listener.fd, binary] + (configFD.map { [$0] } ?? [])
+        let descriptorFlags = inherited.map { fcntl($0, F_GETFD) }
+        for (fd, flags) in zip(inherited, descriptorFlags) { _ = fcntl(fd, F_SETFD, flags & ~FD_CLOEXEC) }
+        Log.event("reload_exec", [("binary", onDisk), ("new_version", plan.version)])
         let error = ProcessIO.execute(
-            executable, arguments: commandLine, environment: ["\(Handover.variable)=\(handover.encoded)"],
+            image, arguments: commandLine, environment: ["\(Handover.variable)=\(handover.encoded)"],
             replacing: [Handover.variable])
-        _ = fcntl(listener.fd, F_SETFD, descriptorFlags)
+        for (fd, flags) in zip(inherited, descriptorFlags) { _ = fcntl(fd, F_SETFD, flags) }
         pthread_sigmask(SIG_SETMASK, &previousMask, nil)
-        Log.event("reload_failed", [("reason", "cannot execute \(executable): \(error.message)")])
+        abandon("cannot execute \(onDisk): \(error.message)")
     }
 
-    private func spawnWorker(_ executable: String) -> Running? {
+    /// Waits until each of a reload's new workers serves; nil then, or why not. A stop signal ends the wait.
+    private static func awaitReadiness(of fresh: inout [Running], count: Int) -> String? {
+        let deadline = ContinuousClock.now + readinessTimeout
+        while true {
+            let states = fresh.indices.map { fresh[$0].readiness() }
+            if fresh.count < count { return "only \(fresh.count) of \(count) new workers could be started" }
+            if states.contains(false) { return "a new worker exited before it was ready" }
+            if !states.contains(nil) { return nil }
+            if Shutdown.isRequested { return ReloadCheckError.abandoned.message }
+            if ContinuousClock.now > deadline {
+                return "the new workers were not ready within \(readinessTimeout.milliseconds) ms"
+            }
+            var fds = fresh.filter { !$0.isReady }.map { pollfd(fd: $0.readyFD, events: Int16(POLLIN), revents: 0) }
+            fds.append(pollfd(fd: Shutdown.wakeFD, events: Int16(POLLIN), revents: 0))
+            _ = poll(&fds, nfds_t(fds.count), 50)
+        }
+    }
+
+    /// Starts a worker from `image` (this process's own, or a reload's new binary) with `settings` and `environment`,
+    /// this process's own unless given.
+    private func spawnWorker(
+        _ image: String, settings: WorkerSettings? = nil, environment: [(String, String)]? = nil
+    ) -> Running? {
         var actions = posix_spawn_file_actions_t()
         posix_spawn_file_actions_init(&actions)
         defer { posix_spawn_file_actions_destroy(&actions) }
@@ -297,13 +371,14 @@ package struct Supervisor {
         posix_spawnattr_setsigdefault(&attributes, &defaults)
         posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF))
 
-        var settings = workerSettings
+        var settings = settings ?? workerSettings
         settings.supervisor = getpid()
         settings.readyFD = 3
         let arguments = (["oauth-forward-cgi", "worker"] + settings.arguments).map { Array($0.utf8) }
         // This process's environment as it is, bytes and all, less the variables the flags set, which follow.
+        let environment = environment ?? self.environment
         let pid = ProcessIO.spawn(
-            executable, arguments: arguments, environment: environment.map { "\($0.0)=\($0.1)" },
+            image, arguments: arguments, environment: environment.map { "\($0.0)=\($0.1)" },
             replacing: environment.map(\.0), actions: &actions, attributes: &attributes)
         guard case .success(let pid) = pid else {
             if case .failure(let error) = pid { Log.event("spawn_error", [("reason", error.message)]) }

@@ -61,7 +61,7 @@ enum SupervisorSignals {
     static func blockForExec() -> sigset_t {
         var blocked = sigset_t()
         sigemptyset(&blocked)
-        for signal in [SIGTERM, SIGINT, SIGHUP, SIGCHLD] { sigaddset(&blocked, signal) }
+        for signal in [SIGTERM, SIGINT, SIGQUIT, SIGHUP, SIGCHLD] { sigaddset(&blocked, signal) }
         var previous = sigset_t()
         pthread_sigmask(SIG_BLOCK, &blocked, &previous)
         return previous

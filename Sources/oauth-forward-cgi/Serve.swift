@@ -13,11 +13,12 @@ struct Serve: ParsableCommand {
             Without --listen it serves a socket it inherited: systemd socket activation (LISTEN_FDS), or a \
             listening socket on fd 0 (StandardInput=socket, spawn-fcgi).
 
-            Signals to the first process: SIGHUP reloads. The binary on disk (an upgrade) is run again with the \
-            same command line and environment, reads --config again, and takes over the socket; its workers serve \
-            before the old ones finish what they hold, so no request is lost. A reload that cannot work (the new \
-            binary does not start, or refuses the configuration) changes nothing and logs why. SIGTERM and SIGINT \
-            stop: requests in flight finish within --grace.
+            Signals to the first process: SIGHUP reloads. --config is read again, once, and the binary on disk \
+            (an upgrade) checks it with the same command line and environment; its workers start and serve before \
+            the old ones finish what they hold, and only then does it take over the process, so no request is \
+            lost. A reload that fails at any step, or that a stop signal interrupts, changes nothing and logs why. \
+            A reload cannot move the socket: a changed --listen is refused. SIGTERM, SIGINT and SIGQUIT stop: \
+            requests in flight finish within --grace.
 
             Over TCP, only loopback is served without --allow-from.
             """
@@ -65,8 +66,12 @@ struct Serve: ParsableCommand {
     @OptionGroup var targetOptions: TargetOptions
 
     /// Given by a running supervisor to the binary on disk when it reloads: check everything a start would, print
-    /// the version, touch nothing.
+    /// the `ReloadPlan`, touch nothing.
     @Flag(help: ArgumentHelp(visibility: .private)) var reloadCheck = false
+    /// With `--reload-check`: the handover protocol the running supervisor speaks.
+    @Option(help: ArgumentHelp(visibility: .private)) var handoverProtocol: Int?
+    /// With `--reload-check`: the descriptor of the configuration snapshot the running supervisor read.
+    @Option(help: ArgumentHelp(visibility: .private)) var configFd: Int32?
 
     func validate() throws {
         guard (1...256).contains(workers) else { throw ValidationError("--workers must be 1 to 256") }
@@ -87,12 +92,28 @@ struct Serve: ParsableCommand {
         guard socketMode.allSatisfy({ ("0"..."7").contains($0) }), let mode = Int(socketMode, radix: 8),
             mode <= 0o777
         else { throw ValidationError("--socket-mode must be octal, such as 0660") }
+        guard reloadCheck || (handoverProtocol == nil && configFd == nil) else {
+            throw ValidationError("--handover-protocol and --config-fd belong to --reload-check")
+        }
     }
 
     func run() throws {
-        guard let file = try targetOptions.settingsFile(allowsOptions: true) else { return try serve(file: nil) }
+        let handover: Handover?
+        switch Handover.take() {
+        case .success(let taken): handover = taken
+        case .failure(let error): throw ValidationError(error.message)
+        }
+        if reloadCheck && handoverProtocol != Handover.protocolVersion {
+            throw ValidationError(
+                "this binary cannot take over from the running daemon by a reload: that version hands over in "
+                    + "another way. Restart the service instead (systemctl restart oauth-forward-cgi)")
+        }
+        let snapshot = reloadCheck ? configFd : handover?.configFD
+        guard let file = try targetOptions.settingsFile(allowsOptions: true, snapshot: snapshot) else {
+            return try serve(file: nil, handover: handover)
+        }
         let options = file.options
-        guard !options.isEmpty else { return try serve(file: file) }
+        guard !options.isEmpty else { return try serve(file: file, handover: handover) }
         // The file's flags come first, so that the command line's win; the file is not read a second time.
         if options.contains(where: { $0 == "--config" || $0.hasPrefix("--config=") }) {
             throw ValidationError(
@@ -110,10 +131,10 @@ struct Serve: ParsableCommand {
                     "--config \(targetOptions.config ?? ""): \(SettingsFile.optionsName): \(Serve.message(for: error))")
             )
         }
-        try expanded.serve(file: file)
+        try expanded.serve(file: file, handover: handover)
     }
 
-    private func serve(file: SettingsFile?) throws {
+    private func serve(file: SettingsFile?, handover: Handover?) throws {
         // A configuration that cannot be right stops the daemon before it accepts anything. An unset target
         // is allowed: the web server may send it with each request (fastcgi_param, SetEnv).
         let configured: [(String, String)]
@@ -129,11 +150,6 @@ struct Serve: ParsableCommand {
         }
         if !reloadCheck { Log.event("config", configured) }
 
-        let handover: Handover?
-        switch Handover.take() {
-        case .success(let taken): handover = taken
-        case .failure(let error): throw ValidationError(error.message)
-        }
         var address: ListenAddress?
         if let listen {
             do throws(ListenAddressError) {
@@ -153,16 +169,31 @@ struct Serve: ParsableCommand {
         } catch {
             throw ValidationError("\(allowFrom == nil ? PeerAllowlist.variable : "--allow-from"): \(error.message)")
         }
+        let settings = WorkerSettings(
+            threads: threads, idleTimeout: .seconds(idleTimeout), requestTimeout: .seconds(requestTimeout),
+            grace: .seconds(grace))
+        let environment =
+            targetOptions.workerEnvironment(file: file?.configurationValues)
+            + (allowlist.map { [(PeerAllowlist.variable, $0.description)] } ?? [])
         if reloadCheck {
             // The running supervisor hands the check its socket as fd 0.
             try checkExposure(of: 0, allowlist: allowlist)
-            print(OAuthForwardCommand.version)
+            if let address, let bound = ListenAddress(boundTo: 0), bound != address.canonical {
+                throw ValidationError(
+                    "--listen \(MessageText.escaped(address.description)) is not the socket the daemon serves, "
+                        + "\(MessageText.escaped(bound.description)): a reload keeps the socket. Restart the "
+                        + "service to move it")
+            }
+            let plan = ReloadPlan(
+                version: OAuthForwardCommand.version, workers: workers, workerSettings: settings,
+                environment: environment.map { "\($0.0)=\($0.1)" })
+            ProcessIO.writeAll(plan.encoded, to: 1)
             return
         }
 
         let listener: Listener
         if let handover {
-            listener = Listener.handedOver(handover, address: address)
+            listener = Listener.handedOver(handover)
         } else if let address {
             do throws(ListenerError) {
                 listener = try Listener.open(address, mode: mode_t(Int(socketMode, radix: 8)!), group: group)
@@ -185,17 +216,15 @@ struct Serve: ParsableCommand {
         let supervisor = Supervisor(
             listener: listener,
             workers: workers,
-            workerSettings: WorkerSettings(
-                threads: threads, idleTimeout: .seconds(idleTimeout), requestTimeout: .seconds(requestTimeout),
-                grace: .seconds(grace)),
-            environment: targetOptions.workerEnvironment(file: file?.configurationValues)
-                + (allowlist.map { [(PeerAllowlist.variable, $0.description)] } ?? []),
+            workerSettings: settings,
+            environment: environment,
             version: OAuthForwardCommand.version,
             commandLine: (0..<Int(CommandLine.argc)).compactMap {
                 CommandLine.unsafeArgv[$0].map { ProcessIO.bytes(ofCString: $0) }
             },
             handover: handover,
-            stopDelay: .seconds(stopDelay)
+            stopDelay: .seconds(stopDelay),
+            configPath: targetOptions.config
         )
         throw ExitCode(supervisor.run())
     }

@@ -18,9 +18,6 @@ struct TargetOptions: ParsableArguments {
             valueName: "file"))
     var config: String?
 
-    /// The most a settings file may hold.
-    static let settingsFileLimit = 65536
-
     private static func help(_ variable: ConfigurationVariable) -> String {
         "\(variable.plainValues). Overrides \(variable.name)."
     }
@@ -32,10 +29,14 @@ struct TargetOptions: ParsableArguments {
         ]
     }
 
-    /// The file `--config` names, read; nil without `--config`. `serve` allows `OAUTH_FORWARD_OPTIONS` in it.
-    func settingsFile(allowsOptions: Bool) throws -> SettingsFile? {
+    /// The file `--config` names, read; nil without `--config`. `serve` allows `OAUTH_FORWARD_OPTIONS` in it. In a
+    /// reload, the bytes come from the `snapshot` the running supervisor read for it, not from the file again.
+    func settingsFile(allowsOptions: Bool, snapshot: Int32? = nil) throws -> SettingsFile? {
         guard let config else { return nil }
-        switch ProcessIO.readFile(config, limit: Self.settingsFileLimit) {
+        let read =
+            snapshot.map { ConfigurationSnapshot.read($0, limit: Supervisor.configurationLimit) }
+            ?? ProcessIO.readFile(config, limit: Supervisor.configurationLimit)
+        switch read {
         case .failure(let error):
             throw ValidationError("--config \(MessageText.escaped(config)): cannot be read: \(error.message)")
         case .success(let bytes):

@@ -9,6 +9,11 @@ import Glibc
 // (callgrind).
 let hasArguments = CommandLine.argc > 1
 
+// The daemon's signals wait from here until it can act on them: a SIGHUP while it starts must not kill it.
+if hasArguments, let command = CommandLine.unsafeArgv[1], strcmp(command, "serve") == 0 {
+    Supervisor.holdSignals()
+}
+
 if let status = WebServerLaunch.serve(hasArguments: hasArguments) {
     exit(status)
 }

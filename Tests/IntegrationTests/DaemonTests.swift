@@ -70,12 +70,11 @@ extension ServerSuites {
 
         /// A worker starts with SIGTERM, SIGINT and SIGQUIT blocked, and unblocks them once its handlers are in place:
         /// a stop or a reload that comes while it starts waits for them, instead of killing it by default action
-        /// (SIGQUIT with a core dump). The binary on disk is replaced by a script that records the mask it was
-        /// started with, then runs the program; a killed worker is replaced from it.
+        /// (SIGQUIT with a core dump). The binary on disk is replaced by a script that records the mask a worker was
+        /// started with, then runs the program; a reload starts its new workers from it.
         @Test func workersStartWithTheShutdownSignalsBlocked() throws {
             let daemon = try Daemon(["--workers", "1", "--threads", "2"], ownBinary: true)
             try daemon.waitForWorkers(1)
-            let first = try #require(daemon.workers.first)
             let binary = daemon.directory + "/bin/oauth-forward-cgi"
             let program = daemon.directory + "/bin/program"
             let maskFile = daemon.directory + "/spawned-mask"
@@ -85,18 +84,20 @@ extension ServerSuites {
                 with: bytes(
                     """
                     #!/bin/sh
-                    while read -r name value <&9; do
-                        if [ "$name" = SigBlk: ]; then echo "$value" > \(maskFile).new; fi
-                    done 9< /proc/$$/status
-                    mv \(maskFile).new \(maskFile)
+                    if [ "$1" = worker ]; then
+                        while read -r name value <&9; do
+                            if [ "$name" = SigBlk: ]; then echo "$value" > \(maskFile).new; fi
+                        done 9< /proc/$$/status
+                        mv \(maskFile).new \(maskFile)
+                    fi
                     exec \(program) "$@"
 
                     """))
-            kill(first, SIGKILL)
-            try waitFor(count: 1, of: "event=worker_exit ", in: { daemon.log })
+            daemon.process.send(SIGHUP)
+            try waitFor(count: 1, of: "event=reload ", in: { daemon.log })
             let deadline = Date().addingTimeInterval(10)
             while !FileManager.default.fileExists(atPath: maskFile) {
-                try #require(Date() < deadline, "the replacement never started: \(daemon.log)")
+                try #require(Date() < deadline, "the new worker never started: \(daemon.log)")
                 usleep(10_000)
             }
             let spawned = try #require(
