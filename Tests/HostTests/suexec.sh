@@ -167,6 +167,79 @@ test_callback_answers_a_true_307_to_the_target_in_the_file() {
         fail "suEXEC did not log running the program as $account: $(tail -n 5 "$suexec_log")"
 }
 
+# Sends one HEAD for TARGET and writes the whole answer to the file ANSWER.
+send_head() {
+    local target=$1 answer=$2
+    exec 3<>"/dev/tcp/127.0.0.1/$port"
+    printf 'HEAD %s HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n' "$target" >&3
+    timeout 10 cat <&3 >"$answer"
+    exec 3<&-
+}
+
+# The answer's header field NAME, without its CR, or nothing.
+field_of() { grep -ai "^$2: " "$1" | head -n 1 | cut -d' ' -f2- | tr -d '\r'; }
+
+# What follows the blank line that ends the answer's header.
+body_of() { awk 'body { print } /^\r?$/ { body = 1 }' "$1"; }
+
+# Issue 19: a GET or HEAD without a query, with or without one trailing slash, is a reachability check that suEXEC
+# runs like any other: 200, never cached, a line of text naming the provider, no body for HEAD, never a Location.
+test_head_and_get_without_a_query_answer_the_reachability_page() {
+    write_settings
+    local path answer=$scratch/answer.reachability
+    for path in oura oura/; do
+        get "/~$account/oauth_callback/$path" "$answer"
+        [ "$(status_of "$answer")" = "HTTP/1.1 200 OK" ] || fail "GET $path: $(head -c 600 "$answer")"
+        [ "$(field_of "$answer" Cache-Control)" = "no-store" ] || fail "GET $path: $(head -c 600 "$answer")"
+        [ "$(field_of "$answer" Content-Type)" = "text/plain; charset=utf-8" ] ||
+            fail "GET $path: $(head -c 600 "$answer")"
+        # Apache may send it chunked: the line is there, whole.
+        body_of "$answer" | tr -d '\r' | grep -qxF "This is the OAuth callback endpoint for oura." ||
+            fail "GET $path: the body is $(body_of "$answer" | od -c | head)"
+        ! grep -qai '^Location:' "$answer" || fail "GET $path: a Location came back"
+
+        send_head "/~$account/oauth_callback/$path" "$answer"
+        [ "$(status_of "$answer")" = "HTTP/1.1 200 OK" ] || fail "HEAD $path: $(head -c 600 "$answer")"
+        [ "$(field_of "$answer" Cache-Control)" = "no-store" ] || fail "HEAD $path: $(head -c 600 "$answer")"
+        [ "$(field_of "$answer" Content-Type)" = "text/plain; charset=utf-8" ] ||
+            fail "HEAD $path: $(head -c 600 "$answer")"
+        [ -z "$(body_of "$answer")" ] || fail "HEAD $path: a body came back: $(body_of "$answer" | head -c 200)"
+        ! grep -qai '^Location:' "$answer" || fail "HEAD $path: a Location came back"
+    done
+    expect_logged "method=HEAD provider=oura status=200 target=sandbox-eu query_bytes=0 route=reachability \
+trailing_slash=1"
+}
+
+# A callback whose query must reach the file's target byte for byte, under PATH (oura or oura/).
+expect_forwarded() {
+    local path=$1 query=$2 answer=$scratch/answer.forwarded
+    get "/~$account/oauth_callback/$path?$query" "$answer"
+    [ "$(status_of "$answer")" = "HTTP/1.1 307 Temporary Redirect" ] || fail "$path?$query: $(head -c 600 "$answer")"
+    cmp -s <(grep -a '^Location: ' "$answer") \
+        <(printf 'Location: https://api.sandbox.eu.junction.com/v2/link/connect/oura?%s\r\n' "$query") ||
+        fail "$path?$query: wrong Location: $(grep -a '^Location: ' "$answer" | od -c | head)"
+}
+
+# Issue 19: one trailing slash is forwarded without it, and logged so.
+test_trailing_slash_callback_is_forwarded_without_the_slash() {
+    write_settings
+    expect_forwarded oura/ "code=trailing&state=slash"
+    expect_logged "method=GET provider=oura status=307 target=sandbox-eu query_bytes=25 trailing_slash=1"
+}
+
+# Issue 19: what providers send besides code and state, byte for byte: an error callback (RFC 6749, section
+# 4.1.2.1) and RFC 9207's iss, with and without the trailing slash.
+test_error_and_iss_callbacks_are_forwarded_byte_for_byte() {
+    write_settings
+    local path query
+    for path in oura oura/; do
+        for query in "error=access_denied&error_description=The+user+denied&state=s%2Bt%3D" \
+            "code=c0de&state=xyz&iss=https%3A%2F%2Fprovider.example"; do
+            expect_forwarded "$path" "$query"
+        done
+    done
+}
+
 test_bad_path_is_a_404() {
     write_settings
     local target answer=$scratch/answer.404

@@ -98,6 +98,9 @@ extension ServerSuites {
         func stateSizes(mode: ApacheMode) throws {
             let setup = try ApacheSetup(mode)
             try Callbacks.expectStateSizes(port: setup.port, refusedFrom: 8192, status: 414)
+            // Before LimitRequestLine, the answer's Location line stops it: with a state of 8,115 bytes it is 8190 bytes
+            // long, and Apache answers 500 in every mode although the program wrote its 307.
+            try Callbacks.expectStateBoundary(port: setup.port, largest: 8114, status: 500)
         }
 
         @Test(arguments: ApacheMode.allCases)

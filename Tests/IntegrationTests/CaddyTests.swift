@@ -65,6 +65,25 @@ extension ServerSuites {
             Callbacks.expectRedirect(response, to: bytes(Callbacks.production + "oura?") + query, "an 8 KB query")
         }
 
+        /// States of 4, 8 and 16 KB pass as sent: Go's server takes request headers up to 1 MB (`max_header_size`).
+        /// What stops a query first is Caddy's FastCGI client, which cuts each parameter to 65,500 bytes with its name
+        /// and lengths: a 65,480-byte query (a 65,464-byte state) is the largest that passes, and one byte more still
+        /// answers 307, with the query one byte short.
+        @Test func stateSizes() throws {
+            let setup = try CaddySetup()
+            try Callbacks.expectStateSizes(port: setup.port)
+            let largest = Callbacks.stateQuery(size: 65_464)
+            #expect(largest.count == 65_480)
+            let passing = try HTTPClient.exchange(
+                HTTPClient.request("GET", bytes("/oauth_callback/oura?") + largest), port: setup.port)
+            Callbacks.expectRedirect(
+                passing, to: bytes(Callbacks.production + "oura?") + largest, "a 65,480-byte query")
+            let over = Callbacks.stateQuery(size: 65_465)
+            let cut = try HTTPClient.exchange(
+                HTTPClient.request("GET", bytes("/oauth_callback/oura?") + over), port: setup.port)
+            Callbacks.expectRedirect(cut, to: bytes(Callbacks.production + "oura?") + over.prefix(65_480), "cut by one")
+        }
+
         /// Go's limit on request headers is 1 MB: a 64 KB query and 200 header fields pass. Past about 64 KB, Caddy's
         /// FastCGI client cuts QUERY_STRING short (to 65,480 bytes under this path) and the program forwards what it
         /// got: pinned, as the docs say. Callbacks are a few KB.

@@ -82,6 +82,18 @@ extension ServerSuites {
             Callbacks.expectRedirect(response, to: bytes(Callbacks.production + "oura?") + query, "an 8 KB query")
         }
 
+        /// States of 4, 8 and 16 KB pass with nothing set. H2O's own limit is compiled in, H2O_MAX_REQLEN: 417,792
+        /// bytes for the request line and headers together. With the tests' header fields, a 417,665-byte state (a
+        /// 417,681-byte query) makes a head of exactly that size and passes; one byte more is H2O's own 400.
+        @Test(arguments: H2OMode.allCases)
+        func stateSizes(mode: H2OMode) throws {
+            let setup = try H2OSetup(mode)
+            try Callbacks.expectStateSizes(port: setup.port)
+            let head = HTTPClient.request("GET", bytes("/oauth_callback/oura?") + Callbacks.stateQuery(size: 417_665))
+            #expect(head.count == 8192 + 4096 * 100)
+            try Callbacks.expectStateBoundary(port: setup.port, largest: 417_665, status: 400)
+        }
+
         /// H2O takes a 100 KB query, and at most 100 header fields: 101 are its own 400.
         @Test(arguments: H2OMode.allCases)
         func requestLimits(mode: H2OMode) throws {

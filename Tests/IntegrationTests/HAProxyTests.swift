@@ -87,22 +87,30 @@ extension ServerSuites {
             #expect(!setup.program.log.contains("method=POST"), "\(setup.program.log)")
         }
 
-        /// HAProxy's tune.bufsize (16384 by default) holds the FastCGI parameters, which carry the query twice: a
-        /// query of 7900 bytes passes, one of 8000 is answered 500 by HAProxy without reaching the program.
-        @Test func queryLengthIsCappedByTheBuffer() throws {
+        /// States of 4, 8 and 16 KB. HAProxy's tune.bufsize (16384 by default) holds the FastCGI parameters, which
+        /// carry the query twice, with the request's header fields: with the tests' three, a 7,910-byte state (a
+        /// 7,926-byte query) is the largest that passes, and one byte more is answered 500 by HAProxy without reaching
+        /// the program. From a 15,166-byte state on, the request itself does not fit (tune.bufsize less
+        /// tune.maxrewrite): 400.
+        @Test func stateSizesAreCappedByTheBuffer() throws {
             let setup = try HAProxySetup()
-            let passing = bytes("code=c0de&state=") + [UInt8](repeating: UInt8(ascii: "s"), count: 7884)
+            let small = Callbacks.stateQuery(size: 4096)
             let response = try HTTPClient.exchange(
-                HTTPClient.request("GET", bytes("/oauth_callback/oura?") + passing), port: setup.port)
-            Callbacks.expectRedirect(response, to: bytes(Callbacks.production + "oura?") + passing, "a 7900-byte query")
-
-            let capped = bytes("code=c0de&state=") + [UInt8](repeating: UInt8(ascii: "s"), count: 7984)
-            let refused = try HTTPClient.exchange(
-                HTTPClient.request("GET", bytes("/oauth_callback/oura?") + capped), port: setup.port)
-            #expect(refused.status == 500, "\(refused)")
-            #expect(refused.value(of: "Location") == nil)
-            #expect(Callbacks.waitForFile(setup.accessLogFile, toContain: "\" 500 "))
-            #expect(!setup.program.log.contains("query_bytes=8000"), "\(setup.program.log)")
+                HTTPClient.request("GET", bytes("/oauth_callback/oura?") + small), port: setup.port)
+            Callbacks.expectRedirect(response, to: bytes(Callbacks.production + "oura?") + small, "a 4 KB state")
+            try Callbacks.expectStateBoundary(port: setup.port, largest: 7910, status: 500)
+            for (size, status) in [(8192, 500), (15_165, 500), (15_166, 400), (16384, 400)] {
+                let refused = try HTTPClient.exchange(
+                    HTTPClient.request("GET", bytes("/oauth_callback/oura?") + Callbacks.stateQuery(size: size)),
+                    port: setup.port)
+                #expect(refused.status == status, "a \(size)-byte state\n\(refused)")
+                #expect(refused.value(of: "Location") == nil)
+            }
+            #expect(Callbacks.waitForFile(setup.accessLogFile, toContain: "\" 400 "))
+            #expect(Callbacks.waitFor("query_bytes=7926", in: { setup.program.log }), "\(setup.program.log)")
+            for refusedBytes in [7927, 8208, 15181] {
+                #expect(!setup.program.log.contains("query_bytes=\(refusedBytes)"), "\(setup.program.log)")
+            }
         }
 
         /// The table's bad paths are the program's 404s, except a decoded LF: the example's path-info regex does not

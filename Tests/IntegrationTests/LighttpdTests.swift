@@ -84,6 +84,18 @@ extension ServerSuites {
             Callbacks.expectRedirect(response, to: bytes(Callbacks.production + "oura?") + query, "an 8 KB query")
         }
 
+        /// States of 4, 8 and 16 KB. The example's server.max-request-field-size caps the request line and headers
+        /// together at 16384 bytes: the 16 KB state is lighttpd's own 431. With the three header fields the tests
+        /// send, a 16,257-byte state (a 16,273-byte query) makes a request head of exactly 16384 bytes and passes.
+        @Test(arguments: LighttpdMode.allCases)
+        func stateSizes(mode: LighttpdMode) throws {
+            let setup = try LighttpdSetup(mode)
+            try Callbacks.expectStateSizes(port: setup.port, refusedFrom: 16384, status: 431)
+            let head = HTTPClient.request("GET", bytes("/oauth_callback/oura?") + Callbacks.stateQuery(size: 16257))
+            #expect(head.count == 16384)
+            try Callbacks.expectStateBoundary(port: setup.port, largest: 16257, status: 431)
+        }
+
         /// The table's bad paths are the program's 404s. lighttpd turns a decoded control byte in the path into "_"
         /// before the program sees it, so `a%0ab` arrives as the provider `a_b`: pinned, as the docs say.
         @Test(arguments: LighttpdMode.allCases)
@@ -149,5 +161,24 @@ extension ServerSuites {
             #expect(!setup.programLog.contains("SECRET"))
             #expect(!String(decoding: setup.lighttpd.process.stderr, as: UTF8.self).contains("SECRET"))
         }
+    }
+}
+
+extension Callbacks {
+    /// The edge of a server's own limit on the query, for the server suites: a state of `largest` bytes is forwarded
+    /// byte for byte, and one byte more is answered `status` by the server itself, with no Location.
+    static func expectStateBoundary(
+        port: UInt16, largest: Int, status: Int, sourceLocation: SourceLocation = #_sourceLocation
+    ) throws {
+        let query = stateQuery(size: largest)
+        let passing = try HTTPClient.exchange(
+            HTTPClient.request("GET", bytes("/oauth_callback/oura?") + query), port: port)
+        expectRedirect(
+            passing, to: bytes(production + "oura?") + query, "the largest state, \(largest) bytes",
+            sourceLocation: sourceLocation)
+        let refused = try HTTPClient.exchange(
+            HTTPClient.request("GET", bytes("/oauth_callback/oura?") + stateQuery(size: largest + 1)), port: port)
+        #expect(refused.status == status, "a state of \(largest + 1) bytes\n\(refused)", sourceLocation: sourceLocation)
+        #expect(refused.value(of: "Location") == nil, sourceLocation: sourceLocation)
     }
 }

@@ -78,6 +78,8 @@ extension ServerSuites {
             try Callbacks.expectReachabilityAndProviderCallbacks(
                 port: setup.port, prefix: "/sandbox/oauth_callback/", location: Callbacks.sandbox)
             try Callbacks.expectStateSizes(port: setup.port, refusedFrom: 16384, status: 414)
+            // The largest: a 16,332-byte state makes a request line of 16384 bytes with its CRLF, one whole buffer.
+            try Callbacks.expectStateBoundary(port: setup.port, largest: 16332, status: 414)
         }
 
         @Test func badPathsAreRefused() throws {
