@@ -1,14 +1,16 @@
 /*
  * forward.c: the comparison program for bench/run. A minimal C program on Debian's libfcgi (fcgiapp.h, the FCGX_*
- * API) that does oauth-forward-cgi's job for the four presets, so the benchmark measures the cost of the Swift
+ * API) that does oauth-forward-cgi's job for its presets, so the benchmark measures the cost of the Swift
  * program against what a careful C programmer would write in an afternoon:
  *
  *   - PATH_INFO must be "/" and 1 to 64 of [a-z0-9_], else 404;
  *   - a control byte (0x00-0x1F, 0x7F) in QUERY_STRING is a 400;
  *   - GET, HEAD and POST get a 307 to https://<preset host>/v2/link/connect/<provider>?<query>, the query byte for
  *     byte (no "?" when it is empty), with the same header fields in the same order as oauth-forward-cgi;
- *   - OAUTH_FORWARD_TARGET (the request's parameter, else the process environment) picks one of the four presets;
- *     anything else is a 500. No URL templates, no allowlist, no auto mode: those are the Swift program's extras;
+ *   - OAUTH_FORWARD_TARGET (the request's parameter, else the process environment) picks one of the presets in
+ *     FORWARD_PRESETS, "name=base" pairs separated by spaces, which bench/run takes from oauth-forward-cgi itself
+ *     (`check`), so the presets live only in its code; anything else is a 500. No URL templates, no allowlist, no
+ *     auto mode: those are the Swift program's extras;
  *   - one logfmt line per request on the process's stderr, never the query.
  *
  * It runs as plain CGI (FCGX_IsCGI: fd 0 is not a socket; the request is the process environment, the answer goes
@@ -34,16 +36,29 @@
 
 #define MAX_PROVIDER 64
 
-/* The four presets, as oauth-forward-cgi names them. */
-static const struct preset {
+#define MAX_PRESETS 16
+
+/* The presets from FORWARD_PRESETS, read once at start (load_presets), as oauth-forward-cgi names them. */
+static struct preset {
     const char *name;
     const char *base; /* the provider and the query follow */
-} presets[] = {
-    {"sandbox-us", "https://api.sandbox.us.junction.com/v2/link/connect/"},
-    {"sandbox-eu", "https://api.sandbox.eu.junction.com/v2/link/connect/"},
-    {"production-us", "https://api.us.junction.com/v2/link/connect/"},
-    {"production-eu", "https://api.eu.junction.com/v2/link/connect/"},
-};
+} presets[MAX_PRESETS];
+static size_t preset_count;
+
+/* Splits a copy of FORWARD_PRESETS ("sandbox-us=https://... production-us=https://...") into `presets`. */
+static void load_presets(void) {
+    const char *text = getenv("FORWARD_PRESETS");
+    char *copy = text ? strdup(text) : NULL;
+    for (char *entry = copy ? strtok(copy, " ") : NULL; entry && preset_count < MAX_PRESETS;
+         entry = strtok(NULL, " ")) {
+        char *equals = strchr(entry, '=');
+        if (!equals) continue;
+        *equals = '\0';
+        presets[preset_count].name = entry;
+        presets[preset_count].base = equals + 1;
+        preset_count++;
+    }
+}
 
 /* A growable byte buffer for the answer: the query has no fixed bound, so neither has the Location header. */
 struct buffer {
@@ -120,7 +135,7 @@ static void respond(lookup_fn param, void *context, const char *process_target, 
     int is_head = strcmp(method, "HEAD") == 0;
 
     const struct preset *preset = NULL;
-    for (size_t i = 0; target && i < sizeof presets / sizeof presets[0]; i++)
+    for (size_t i = 0; target && i < preset_count; i++)
         if (strcmp(target, presets[i].name) == 0) preset = &presets[i];
     const char *provider = provider_of(path_info);
     /* The method is logged only when it is one we know, so the log line cannot carry arbitrary bytes. */
@@ -235,6 +250,7 @@ static void *serve_fastcgi(void *unused) {
 }
 
 int main(void) {
+    load_presets();
     if (FCGX_IsCGI()) return serve_cgi();
 
     if (FCGX_Init() != 0) return 1;

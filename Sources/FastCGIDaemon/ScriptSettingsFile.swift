@@ -98,7 +98,8 @@ package enum ScriptSettingsFile {
     /// The configuration of a CGI request: the environment's values, and the file's for the variables the
     /// environment leaves unset. The file is not looked for when the environment sets all five. The values are
     /// consumed: left to the caller, its five optionals went through a merged outlined destroy that made the runtime
-    /// build `Optional<[UInt8]>`'s metadata on every CGI start, about 29,000 instructions (callgrind).
+    /// build `Optional<[UInt8]>`'s metadata on every CGI start, about 29,000 instructions (callgrind,
+    /// scripts/test-instructions).
     package static func configuration(
         environment: consuming ConfigurationValues, scriptFilename: [UInt8]?
     ) -> ConfigurationResult {

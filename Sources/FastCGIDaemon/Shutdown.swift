@@ -17,9 +17,9 @@ nonisolated(unsafe) private var wakeWriteFD: Int32 = -1
 /// - SIGTERM and SIGINT stop: a worker finishes the requests it is reading or answering, within the grace period,
 ///   and closes its idle kept-alive connections at once.
 /// - SIGQUIT retires a worker, which the supervisor sends to the previous generation once a reload's new workers
-///   serve: it stops accepting, and serves each kept-alive connection one more request, closing it after the answer,
-///   or until the web server closes it; all within the grace period. Nothing the web server already counts on is
-///   cut, so a reload loses nothing.
+///   serve: it stops accepting, and serves each kept-alive connection until the web server closes it or it idles
+///   out (`--idle-timeout`), never closing one after an answer; all within the grace period. Nothing the web server
+///   already counts on is cut, so a reload loses nothing.
 enum Shutdown {
     /// The read end of the wake pipe: it turns readable, and stays so, once shutdown begins.
     nonisolated(unsafe) private(set) static var wakeFD: Int32 = -1

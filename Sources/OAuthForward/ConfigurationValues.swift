@@ -41,7 +41,8 @@ public struct ConfigurationValues: Equatable, Sendable {
     }
 
     /// Whether all five are set. By pattern, not `!= nil`: that comparison is generic, and on a CGI start it made
-    /// the runtime build `Optional<[UInt8]>`'s metadata, about 52,000 instructions (callgrind).
+    /// the runtime build `Optional<[UInt8]>`'s metadata, about 52,000 instructions (callgrind,
+    /// scripts/test-instructions).
     public var isComplete: Bool {
         guard case .some = target, case .some = providers, case .some = environments, case .some = fallback,
             case .some = pathPrefix
@@ -52,7 +53,7 @@ public struct ConfigurationValues: Equatable, Sendable {
     }
 
     /// These values where set, `base` for the rest: a request's own parameters win, variable by variable.
-    /// By pattern rather than `??`, which is generic: see `isComplete`.
+    /// By pattern rather than `??`, which is generic: see `isComplete` (scripts/test-instructions).
     public func overriding(_ base: ConfigurationValues) -> ConfigurationValues {
         func pick(_ own: [UInt8]?, _ other: [UInt8]?) -> [UInt8]? {
             if case .some(let value) = own { return value }

@@ -28,7 +28,7 @@ enum JSONAudience {
 
     /// Well-formed UTF-8 (RFC 3629, table 3-7 of Unicode): no overlong forms, no surrogates, nothing past
     /// U+10FFFF. Checked here rather than by making a `String`, whose release alone cost a CGI start about 35,000
-    /// instructions (callgrind).
+    /// instructions (callgrind; scripts/test-instructions holds the budget).
     static func isValidUTF8(_ bytes: [UInt8]) -> Bool {
         var index = 0
         while index < bytes.count {

@@ -50,7 +50,8 @@ public enum JunctionEnvironment: String, CaseIterable, Sendable {
     }
 
     /// The environment whose Link API base URL is exactly `audience`, in either host form. Compares in place:
-    /// building the eight URLs for each request cost a CGI start about 30,000 instructions (callgrind).
+    /// building the eight URLs for each request cost a CGI start about 30,000 instructions (callgrind,
+    /// scripts/test-instructions).
     public init?(linkAudience audience: [UInt8]) {
         let scheme = "https://".utf8
         let path = "/v2/link".utf8

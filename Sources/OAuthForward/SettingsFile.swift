@@ -8,7 +8,7 @@
 ///
 /// A CGI request reads this file on every start, so the parser walks the bytes by index and keeps the values in
 /// fixed fields: a `Dictionary` or an array of slices here made the runtime build generic type metadata, 280,000
-/// instructions, more than the rest of the request (callgrind).
+/// instructions, more than the rest of the request (callgrind; scripts/test-instructions holds the budget).
 public struct SettingsFile: Equatable, Sendable {
     /// The variable holding more `serve` flags, separated by spaces, as systemd expands `$OAUTH_FORWARD_OPTIONS`.
     public static let optionsName = "OAUTH_FORWARD_OPTIONS"
@@ -16,7 +16,8 @@ public struct SettingsFile: Equatable, Sendable {
     /// The five variables, as the file sets them: the bytes as written, less the quotes.
     public private(set) var configurationValues = ConfigurationValues()
     /// `OAUTH_FORWARD_OPTIONS`, as written; empty when unset. Not an optional: destroying an `Optional<[UInt8]>`
-    /// field here made the runtime build that type's metadata, 54,000 instructions on a CGI start (callgrind).
+    /// field here made the runtime build that type's metadata, 54,000 instructions on a CGI start (callgrind,
+    /// scripts/test-instructions).
     public private(set) var optionsValue: [UInt8] = []
     private var hasOptions = false
 

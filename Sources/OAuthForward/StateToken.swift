@@ -26,7 +26,7 @@ public enum StateToken {
 
     public static func find(in query: [UInt8], allowed: [JunctionEnvironment]) -> Finding {
         // Index arithmetic rather than split(): an array of slices would make the runtime build its metadata on
-        // every CGI start (callgrind).
+        // every CGI start (callgrind; scripts/test-instructions holds the budget).
         var state: ArraySlice<UInt8>? = nil
         var start = query.startIndex
         while start < query.endIndex {

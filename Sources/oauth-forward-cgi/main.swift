@@ -6,7 +6,7 @@ import Glibc
 
 // How the program was started decides what it does. A web server's request never reaches the argument parser,
 // nor builds `CommandLine.arguments`, an array of Strings that costs a CGI start about 33,000 instructions
-// (callgrind).
+// (callgrind; scripts/test-instructions holds the budget).
 let hasArguments = CommandLine.argc > 1
 
 // The daemon's signals wait from here until it can act on them: a SIGHUP while it starts must not kill it.
