@@ -27,6 +27,13 @@ public struct Configuration: Equatable, Sendable {
         self.pathPrefix = pathPrefix
     }
 
+    /// What the variables' raw values configure.
+    public init(values: ConfigurationValues) throws(ConfigurationError) {
+        try self.init(
+            target: values[.target], providers: values[.providers], environments: values[.environments],
+            fallback: values[.fallback], pathPrefix: values[.pathPrefix])
+    }
+
     /// Reads the raw values of the variables; `nil` means unset. `OAUTH_FORWARD_ENVIRONMENTS` and
     /// `OAUTH_FORWARD_FALLBACK` are read only when the target is `auto`.
     public init(

@@ -1,75 +1,111 @@
-/// The raw values of the five variables, from one source: a request's parameters, the process environment or
-/// flags. `nil` is unset.
-public struct ConfigurationValues: Equatable, Sendable {
-    public var target: [UInt8]?
-    public var providers: [UInt8]?
-    public var environments: [UInt8]?
-    public var fallback: [UInt8]?
-    public var pathPrefix: [UInt8]?
+/// The raw values of the variables, from one source: a request's parameters, the process environment, flags or a
+/// settings file. `nil` is unset. Indexed by `ConfigurationVariable`, so that nothing here names a variable: a new
+/// case there is a new slot here.
+///
+/// The values sit one after another in one byte array, with a start and a length for each variable in another:
+/// two arrays of plain integers, whose metadata the runtime has at hand. An array of `[UInt8]?` would make it build
+/// `Optional<[UInt8]>`'s on a CGI start, about 52,000 instructions (callgrind, scripts/test-instructions).
+public struct ConfigurationValues: Sendable {
+    /// Every value set, one after another; a value set again leaves its old bytes behind.
+    private var bytes: [UInt8] = []
+    /// For the variable of raw value `i`: its start in `bytes` at `2 * i`, its length at `2 * i + 1`, or -1 when
+    /// unset.
+    private var spans: [Int]
 
+    public init() {
+        spans = Array(repeating: -1, count: 2 * ConfigurationVariable.count)
+    }
+
+    /// Reads each variable through `lookup`, by its name.
+    public init(_ lookup: (String) -> [UInt8]?) {
+        self.init()
+        ConfigurationVariable.forEach { variable in
+            if case .some(let value) = lookup(variable.name) { self[variable] = value }
+        }
+    }
+
+    /// Sets the variables given, for tests and the fuzzer.
     public init(
         target: [UInt8]? = nil, providers: [UInt8]? = nil, environments: [UInt8]? = nil, fallback: [UInt8]? = nil,
         pathPrefix: [UInt8]? = nil
     ) {
-        self.target = target
-        self.providers = providers
-        self.environments = environments
-        self.fallback = fallback
-        self.pathPrefix = pathPrefix
+        self.init()
+        self[.target] = target
+        self[.providers] = providers
+        self[.environments] = environments
+        self[.fallback] = fallback
+        self[.pathPrefix] = pathPrefix
     }
 
-    /// Reads each variable through `lookup`.
-    public init(_ lookup: (String) -> [UInt8]?) {
-        self.init(
-            target: lookup(ForwardTarget.variable), providers: lookup(ProviderAllowlist.variable),
-            environments: lookup(Configuration.environmentsVariable), fallback: lookup(Configuration.fallbackVariable),
-            pathPrefix: lookup(Configuration.pathPrefixVariable))
-    }
-
-    public func value(of variable: ConfigurationVariable) -> [UInt8]? {
-        switch variable {
-        case .target: target
-        case .providers: providers
-        case .environments: environments
-        case .fallback: fallback
-        case .pathPrefix: pathPrefix
+    public subscript(variable: ConfigurationVariable) -> [UInt8]? {
+        get {
+            let slot = 2 * variable.rawValue
+            guard spans[slot] >= 0 else { return nil }
+            return Array(bytes[spans[slot]..<spans[slot] + spans[slot + 1]])
+        }
+        set {
+            let slot = 2 * variable.rawValue
+            guard case .some(let value) = newValue else {
+                spans[slot] = -1
+                return
+            }
+            spans[slot] = bytes.count
+            spans[slot + 1] = value.count
+            bytes += value
         }
     }
 
-    public var isEmpty: Bool {
-        target == nil && providers == nil && environments == nil && fallback == nil && pathPrefix == nil
+    /// Whether `variable` is set, without copying its value.
+    public func isSet(_ variable: ConfigurationVariable) -> Bool {
+        let slot = 2 * variable.rawValue
+        return spans[slot] >= 0
     }
 
-    /// Whether all five are set. By pattern, not `!= nil`: that comparison is generic, and on a CGI start it made
-    /// the runtime build `Optional<[UInt8]>`'s metadata, about 52,000 instructions (callgrind,
-    /// scripts/test-instructions).
+    public func value(of variable: ConfigurationVariable) -> [UInt8]? { self[variable] }
+
+    public var isEmpty: Bool { !spans.contains { $0 >= 0 } }
+
+    /// Whether every variable is set.
     public var isComplete: Bool {
-        guard case .some = target, case .some = providers, case .some = environments, case .some = fallback,
-            case .some = pathPrefix
-        else {
-            return false
+        var complete = true
+        ConfigurationVariable.forEach { variable in
+            if !isSet(variable) { complete = false }
         }
-        return true
+        return complete
     }
 
     /// These values where set, `base` for the rest: a request's own parameters win, variable by variable.
-    /// By pattern rather than `??`, which is generic: see `isComplete` (scripts/test-instructions).
     public func overriding(_ base: ConfigurationValues) -> ConfigurationValues {
-        func pick(_ own: [UInt8]?, _ other: [UInt8]?) -> [UInt8]? {
-            if case .some(let value) = own { return value }
-            return other
+        var merged = self
+        ConfigurationVariable.forEach { variable in
+            if !isSet(variable), base.isSet(variable) { merged[variable] = base[variable] }
         }
-        return ConfigurationValues(
-            target: pick(target, base.target), providers: pick(providers, base.providers),
-            environments: pick(environments, base.environments), fallback: pick(fallback, base.fallback),
-            pathPrefix: pick(pathPrefix, base.pathPrefix))
+        return merged
     }
 
     public func configuration() -> ConfigurationResult {
-        ConfigurationResult { () throws(ConfigurationError) in
-            try Configuration(
-                target: target, providers: providers, environments: environments, fallback: fallback,
-                pathPrefix: pathPrefix)
+        ConfigurationResult { () throws(ConfigurationError) in try Configuration(values: self) }
+    }
+}
+
+extension ConfigurationValues: Equatable {
+    /// The same variables set to the same bytes, wherever they sit.
+    public static func == (left: ConfigurationValues, right: ConfigurationValues) -> Bool {
+        var equal = true
+        ConfigurationVariable.forEach { variable in
+            guard equal else { return }
+            switch (left.isSet(variable), right.isSet(variable)) {
+            case (false, false): break
+            case (true, true): equal = left.span(of: variable).elementsEqual(right.span(of: variable))
+            default: equal = false
+            }
         }
+        return equal
+    }
+
+    /// A set variable's bytes, in place.
+    private func span(of variable: ConfigurationVariable) -> ArraySlice<UInt8> {
+        let slot = 2 * variable.rawValue
+        return bytes[spans[slot]..<spans[slot] + spans[slot + 1]]
     }
 }

@@ -1,14 +1,54 @@
-/// The variables that configure the program, one row each. The help texts, the man page (made from `--help`),
-/// `check`'s report, the usage text and the README's configuration table are all made from these rows, and a test
-/// holds the README to them.
-public enum ConfigurationVariable: String, CaseIterable, Sendable {
-    case target = "OAUTH_FORWARD_TARGET"
-    case providers = "OAUTH_FORWARD_PROVIDERS"
-    case environments = "OAUTH_FORWARD_ENVIRONMENTS"
-    case fallback = "OAUTH_FORWARD_FALLBACK"
-    case pathPrefix = "OAUTH_FORWARD_PATH_PREFIX"
+/// The variables that configure the program, one row each: the one place the set is written down. Their values
+/// (`ConfigurationValues`), the settings file's names, the flags of `serve` and `check`, the help texts, the man page
+/// (made from `--help`), `check`'s report and the docs' generated tables all iterate these rows. A new variable is a
+/// new case here, its flag in `TargetOptions`, and what it means in `Configuration`.
+public enum ConfigurationVariable: Int, CaseIterable, Sendable {
+    case target
+    case providers
+    case environments
+    case fallback
+    case pathPrefix
 
-    public var name: String { rawValue }
+    public var name: String {
+        switch self {
+        case .target: "OAUTH_FORWARD_TARGET"
+        case .providers: "OAUTH_FORWARD_PROVIDERS"
+        case .environments: "OAUTH_FORWARD_ENVIRONMENTS"
+        case .fallback: "OAUTH_FORWARD_FALLBACK"
+        case .pathPrefix: "OAUTH_FORWARD_PATH_PREFIX"
+        }
+    }
+
+    /// Calls `body` with each variable in order. Not `allCases`, an array: building one on a CGI start would make
+    /// the runtime build its metadata (scripts/test-instructions holds the budget).
+    @inline(__always)
+    public static func forEach(_ body: (ConfigurationVariable) throws -> Void) rethrows {
+        var index = 0
+        while let variable = ConfigurationVariable(rawValue: index) {
+            try body(variable)
+            index += 1
+        }
+    }
+
+    /// How many there are, counted as `forEach` walks them.
+    public static var count: Int {
+        var count = 0
+        while case .some = ConfigurationVariable(rawValue: count) { count += 1 }
+        return count
+    }
+
+    /// The variable whose name `bytes` spell, compared byte by byte without building a String.
+    public init?(named bytes: ArraySlice<UInt8>) {
+        var index = 0
+        while let variable = ConfigurationVariable(rawValue: index) {
+            if variable.name.utf8.elementsEqual(bytes) {
+                self = variable
+                return
+            }
+            index += 1
+        }
+        return nil
+    }
 
     /// The flag of `serve` and `check` that sets it for the process, winning over the environment.
     public var flag: String {
@@ -72,7 +112,7 @@ public enum ConfigurationVariable: String, CaseIterable, Sendable {
         .joined(separator: "\n")
     }
 
-    /// The README's configuration table.
+    /// The configuration table of docs/CONFIGURATION.md.
     public static var markdownTable: String {
         (["| Variable | Flag | Required | Values |", "|----------|------|----------|--------|"]
             + allCases.map { "| `\($0.name)` | `\($0.flag)` | \($0.required) | \($0.values) |" })

@@ -13,7 +13,7 @@ public struct SettingsFile: Equatable, Sendable {
     /// The variable holding more `serve` flags, separated by spaces, as systemd expands `$OAUTH_FORWARD_OPTIONS`.
     public static let optionsName = "OAUTH_FORWARD_OPTIONS"
 
-    /// The five variables, as the file sets them: the bytes as written, less the quotes.
+    /// The variables, as the file sets them: the bytes as written, less the quotes.
     public private(set) var configurationValues = ConfigurationValues()
     /// `OAUTH_FORWARD_OPTIONS`, as written; empty when unset. Not an optional: destroying an `Optional<[UInt8]>`
     /// field here made the runtime build that type's metadata, 54,000 instructions on a CGI start (callgrind,
@@ -27,7 +27,7 @@ public struct SettingsFile: Equatable, Sendable {
             .map { String(decoding: $0, as: UTF8.self) }
     }
 
-    /// The five variables of a file that may not hold `OAUTH_FORWARD_OPTIONS`: the CGI request's form, which
+    /// The variables of a file that may not hold `OAUTH_FORWARD_OPTIONS`: the CGI request's form, which
     /// keeps the parsed file inside this module (destroying it elsewhere made the runtime build array metadata).
     public static func configurationValues(parsing bytes: [UInt8]) throws(SettingsFileError) -> ConfigurationValues {
         try SettingsFile(parsing: bytes, allowsOptions: false).configurationValues
@@ -66,21 +66,9 @@ public struct SettingsFile: Equatable, Sendable {
             value = value.dropFirst().dropLast()
         }
         let set: Bool
-        if Self.equals(name, "OAUTH_FORWARD_TARGET") {
-            set = configurationValues.target != nil
-            configurationValues.target = Array(value)
-        } else if Self.equals(name, "OAUTH_FORWARD_PROVIDERS") {
-            set = configurationValues.providers != nil
-            configurationValues.providers = Array(value)
-        } else if Self.equals(name, "OAUTH_FORWARD_ENVIRONMENTS") {
-            set = configurationValues.environments != nil
-            configurationValues.environments = Array(value)
-        } else if Self.equals(name, "OAUTH_FORWARD_FALLBACK") {
-            set = configurationValues.fallback != nil
-            configurationValues.fallback = Array(value)
-        } else if Self.equals(name, "OAUTH_FORWARD_PATH_PREFIX") {
-            set = configurationValues.pathPrefix != nil
-            configurationValues.pathPrefix = Array(value)
+        if let variable = ConfigurationVariable(named: name) {
+            set = configurationValues.isSet(variable)
+            configurationValues[variable] = Array(value)
         } else if allowsOptions && Self.equals(name, "OAUTH_FORWARD_OPTIONS") {
             set = hasOptions
             hasOptions = true

@@ -42,11 +42,9 @@ struct Check: ParsableCommand {
             case .refused(let error): refusal = error
             }
         }
-        let values = targetOptions.values(file: file)
-        for (variable, value, source) in targetOptions.sources(file: file, fileName: fileName) {
-            report += Array("\(variable): ".utf8) + (value ?? Array("-".utf8)) + Array(" (\(source))\n".utf8)
-        }
-        let configuration = refusal.map { ConfigurationResult.failure($0) } ?? values.configuration()
+        let layers = targetOptions.layers(file: file, fileName: fileName)
+        report += layers.report
+        let configuration = refusal.map { ConfigurationResult.failure($0) } ?? layers.values.configuration()
         switch configuration {
         case .success(let configuration):
             switch configuration.route {

@@ -138,7 +138,8 @@ struct Serve: ParsableCommand {
         // A configuration that cannot be right stops the daemon before it accepts anything. An unset target
         // is allowed: the web server may send it with each request (fastcgi_param, SetEnv).
         let configured: [(String, String)]
-        switch targetOptions.values(file: file?.configurationValues).configuration() {
+        let layers = targetOptions.layers(file: file?.configurationValues)
+        switch layers.values.configuration() {
         case .success(let configuration):
             configured = [("target", configuration.targetLogName)]
         case .failure(.target(.unset)):
@@ -173,7 +174,7 @@ struct Serve: ParsableCommand {
             threads: threads, idleTimeout: .seconds(idleTimeout), requestTimeout: .seconds(requestTimeout),
             grace: .seconds(grace))
         let environment =
-            targetOptions.workerEnvironment(file: file?.configurationValues)
+            layers.workerEnvironment
             + (allowlist.map { [(PeerAllowlist.variable, $0.description)] } ?? [])
         if reloadCheck {
             // The running supervisor hands the check its socket as fd 0.

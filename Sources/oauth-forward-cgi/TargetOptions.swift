@@ -48,31 +48,17 @@ struct TargetOptions: ParsableArguments {
         }
     }
 
-    /// Each variable's value and where it came from: a flag, the environment, the settings file (named
-    /// `fileName`, `--config` by default), or nowhere.
-    func sources(
-        file: ConfigurationValues?, fileName: String? = nil
-    ) -> [(variable: String, value: [UInt8]?, source: String)] {
-        flags.map { variable, value in
-            if let value { return (variable.name, Array(value.utf8), variable.flag) }
-            if let value = ProcessIO.environment(variable.name) { return (variable.name, value, "environment") }
-            if let value = file?.value(of: variable) {
-                return (variable.name, value, "file \(fileName ?? config ?? "")")
-            }
-            return (variable.name, nil, "unset")
-        }
+    /// The flags as values of the variables.
+    private var flagValues: ConfigurationValues {
+        var values = ConfigurationValues()
+        for (variable, value) in flags { values[variable] = value.map { Array($0.utf8) } }
+        return values
     }
 
-    func values(file: ConfigurationValues?) -> ConfigurationValues {
-        let found = Dictionary(uniqueKeysWithValues: sources(file: file).map { ($0.variable, $0.value) })
-        return ConfigurationValues { found[$0] ?? nil }
-    }
-
-    /// What the workers get in their environment, so that flags and the file reach them as process-level values.
-    func workerEnvironment(file: ConfigurationValues?) -> [(String, String)] {
-        sources(file: file).compactMap { variable, value, source in
-            guard source != "environment", source != "unset", let value else { return nil }
-            return (variable, String(decoding: value, as: UTF8.self))
-        }
+    /// The flags, the environment and the settings file (named `fileName`, `--config` by default), in order.
+    func layers(file: ConfigurationValues?, fileName: String? = nil) -> ConfigurationLayers {
+        ConfigurationLayers(
+            flags: flagValues, environment: ConfigurationValues(ProcessIO.environment), file: file,
+            fileName: fileName ?? config ?? "")
     }
 }

@@ -87,11 +87,11 @@ import Testing
     @Test func itIsReadLikeTheOtherVariables() throws {
         let request = ConfigurationValues(pathPrefix: bytes("/oauth_callback"))
         let process = ConfigurationValues(target: bytes("production-us"), pathPrefix: bytes("/other"))
-        #expect(request.overriding(process).pathPrefix == bytes("/oauth_callback"))
+        #expect(request.overriding(process)[.pathPrefix] == bytes("/oauth_callback"))
         #expect(!request.isEmpty)
         let file = try SettingsFile(parsing: bytes("OAUTH_FORWARD_PATH_PREFIX=/oauth_callback\n"), allowsOptions: false)
         #expect(file.configurationValues.value(of: .pathPrefix) == bytes("/oauth_callback"))
         let lookedUp = ConfigurationValues { $0 == "OAUTH_FORWARD_PATH_PREFIX" ? bytes("/x") : nil }
-        #expect(lookedUp.pathPrefix == bytes("/x"))
+        #expect(lookedUp[.pathPrefix] == bytes("/x"))
     }
 }

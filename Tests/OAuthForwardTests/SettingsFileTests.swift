@@ -19,7 +19,7 @@ import Testing
             file.configurationValues.value(of: .fallback) == Array("https://app.example.com/cb/{provider}?a=b=c".utf8))
         #expect(file.configurationValues.value(of: .environments) == nil)
         #expect(file.options == ["--workers", "2", "--threads", "16"])
-        #expect(file.configurationValues.target == Array("production-us".utf8))
+        #expect(file.configurationValues[.target] == Array("production-us".utf8))
     }
 
     @Test func anEmptyValueIsSetAndEmpty() throws {
