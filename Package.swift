@@ -34,8 +34,12 @@ let package = Package(
         ),
         .testTarget(name: "OAuthForwardTests", dependencies: ["OAuthForward"]),
         .testTarget(name: "FastCGIDaemonTests", dependencies: ["FastCGIDaemon"]),
-        // Runs the built binary as CGI and behind real FastCGI peers and web servers.
-        .testTarget(name: "IntegrationTests", dependencies: ["oauth-forward-cgi", "CTestSupport"]),
+        // Runs the built binary as CGI and behind real FastCGI peers and web servers. It takes the daemon's defaults and
+        // the variables' names from the libraries rather than copying them.
+        .testTarget(
+            name: "IntegrationTests",
+            dependencies: ["oauth-forward-cgi", "FastCGIDaemon", "OAuthForward", "CTestSupport"]
+        ),
         // glibc's pipe2 and posix_spawn_file_actions_addclosefrom_np, for the tests' descriptors.
         .systemLibrary(name: "CTestSupport", path: "Tests/CTestSupport"),
     ]
