@@ -112,10 +112,7 @@ extension ServerSuites {
             let setup = try ApacheSetup(mode)
             let response = try HTTPClient.exchange(HTTPClient.request("GET", Callbacks.secretTarget), port: setup.port)
             #expect(response.status == 307)
-            let line = "method=GET provider=oura status=307 target=production-us query_bytes=33"
-            let deadline = Date().addingTimeInterval(5)
-            while !setup.programLog.contains(line) && Date() < deadline { usleep(20_000) }
-            #expect(setup.programLog.contains(line), "the program's log:\n\(setup.programLog)")
+            try waitForLog(containing: Callbacks.secretTargetLogLine, in: { setup.programLog })
             #expect(!setup.programLog.contains("SECRET"))
             if mode == .sharedHosting {
                 // The host's access log is the host's: in the usual "combined" format it holds the query. The README
@@ -123,7 +120,7 @@ extension ServerSuites {
                 return
             }
             let accessLog = setup.directory + "/logs/oauth-forward-cgi.access.log"
-            #expect(Callbacks.waitForFile(accessLog, toContain: "\"GET /oauth_callback/oura HTTP/1.1\" 307"))
+            try waitForLog(containing: "\"GET /oauth_callback/oura HTTP/1.1\" 307", in: { readText(accessLog) })
             for file in try FileManager.default.contentsOfDirectory(atPath: setup.directory + "/logs") {
                 #expect(!setup.log(file).contains("SECRET"), "\(file) holds the query:\n\(setup.log(file))")
             }

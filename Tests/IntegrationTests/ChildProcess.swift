@@ -115,20 +115,19 @@ final class ChildProcess: @unchecked Sendable {
 
     /// Waits up to `timeout` seconds; nil when the child is still running.
     func wait(timeout: Double) -> Int32? {
-        if let exitStatus { return exitStatus }
-        let deadline = Date().addingTimeInterval(timeout)
-        repeat {
+        _ = waitUntil(timeout: .seconds(timeout), every: .milliseconds(5)) {
+            if exitStatus != nil { return true }
             var status: Int32 = 0
-            if waitpid(pid, &status, WNOHANG) == pid {
-                // Exit code, or 128 + signal, as a shell reports it.
-                let signal = status & 0x7F
-                exitStatus = signal == 0 ? (status >> 8) & 0xFF : 128 + signal
-                return exitStatus
-            }
-            usleep(5_000)
-        } while Date() < deadline
-        return nil
+            guard waitpid(pid, &status, WNOHANG) == pid else { return false }
+            // Exit code, or 128 + signal, as a shell reports it.
+            let signal = status & 0x7F
+            exitStatus = signal == 0 ? (status >> 8) & 0xFF : 128 + signal
+            return true
+        }
+        return exitStatus
     }
+
+    var isRunning: Bool { wait(timeout: 0) == nil }
 
     func send(_ signal: Int32) { kill(pid, signal) }
 

@@ -110,13 +110,9 @@ extension ServerSuites {
             #expect(bare.status == 404)
 
             let accessLog = setup.directory + "/logs/oauth-forward-cgi.access.log"
-            #expect(Callbacks.waitForFile(accessLog, toContain: "\"GET /oauth_callback HTTP/1.1\" 404"))
+            try waitForLog(containing: "\"GET /oauth_callback HTTP/1.1\" 404", in: { readText(accessLog) })
             #expect(setup.log("oauth-forward-cgi.access.log").contains("\"GET /oauth_callback/oura HTTP/1.1\" 307"))
-            // The program writes its line after the answer has gone: give it a moment.
-            let line = "method=GET provider=oura status=307 target=production-us query_bytes=33"
-            let deadline = Date().addingTimeInterval(5)
-            while !setup.program.log.contains(line) && Date() < deadline { usleep(10_000) }
-            #expect(setup.program.log.contains(line))
+            try waitForLog(containing: Callbacks.secretTargetLogLine, in: { setup.program.log })
             let files = try FileManager.default.contentsOfDirectory(atPath: setup.directory + "/logs")
             #expect(files.contains("oauth-forward-cgi.error.log"))
             for file in files {
