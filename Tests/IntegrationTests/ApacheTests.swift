@@ -36,27 +36,22 @@ final class ApacheSetup {
         let directory = try makeServerDirectory("apache")
         self.directory = directory
         let socket = directory + "/oauth-forward-cgi.sock"
-        var attempt = 0
+        // mod_proxy_fcgi's program runs the binary that render-apache installs: it starts once, after the first render.
         var program: SocketProgram?
-        while true {
-            attempt += 1
-            let port = try HTTPClient.freeLoopbackPort()
-            try runScript("render-apache", [directory, String(port), socket, Binary.path])
-            if mode == .proxyFastCGI && program == nil {
-                program = try SocketProgram(directory: directory, binary: directory + "/bin/oauth-forward-cgi")
-            }
-            let apache = try ServerProcess(
-                "apache2", "/usr/sbin/apache2", ["-f", directory + "/httpd.conf", "-DFOREGROUND", "-D", mode.rawValue])
-            do {
-                try apache.waitUntilListening(port: port) { readText(directory + "/logs/error.log") }
-                self.port = port
-                self.apache = apache
-                self.program = program
-                break
-            } catch  where attempt < 3 && "\(error)".contains("Address already in use") {
-                continue
-            }
-        }
+        (apache, port) = try ServerProcess.startOnFreePort(
+            render: { port in
+                try runScript("render-apache", [directory, String(port), socket, Binary.path])
+                if mode == .proxyFastCGI && program == nil {
+                    program = try SocketProgram(directory: directory, binary: directory + "/bin/oauth-forward-cgi")
+                }
+            },
+            start: {
+                try ServerProcess(
+                    "apache2", "/usr/sbin/apache2",
+                    ["-f", directory + "/httpd.conf", "-DFOREGROUND", "-D", mode.rawValue])
+            },
+            diagnostics: { readText(directory + "/logs/error.log") })
+        self.program = program
     }
 
     func log(_ name: String) -> String { readText(directory + "/logs/" + name) }
