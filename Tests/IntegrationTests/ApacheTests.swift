@@ -29,9 +29,7 @@ final class ApacheSetup {
 
     init(_ mode: ApacheMode) throws {
         try requireTool("/usr/sbin/apache2", package: "apache2")
-        try #require(
-            FileManager.default.fileExists(atPath: "/usr/lib/apache2/modules/mod_fcgid.so"),
-            "mod_fcgid is missing: apt-get install libapache2-mod-fcgid")
+        try requireTool("/usr/lib/apache2/modules/mod_fcgid.so", package: "libapache2-mod-fcgid")
         self.mode = mode
         let directory = try makeServerDirectory("apache")
         self.directory = directory

@@ -242,8 +242,15 @@ let underSanitizer = ["__asan_init", "__tsan_init"].contains { (name: String) in
     dlsym(dlopen(nil, RTLD_NOW), name) != nil
 }
 
-/// A tool from Debian's packages that a test needs. Missing, the test fails with the package to install.
+/// A file from Debian's packages that a test needs: a web server, a FastCGI peer, a module. Missing, the test fails
+/// with one line that names the command installing all of them.
 func requireTool(_ path: String, package: String) throws {
-    try #require(
-        FileManager.default.isExecutableFile(atPath: path), "\(path) is missing: apt-get install \(package)")
+    guard FileManager.default.fileExists(atPath: path) else { throw MissingTool(path: path, package: package) }
+}
+
+struct MissingTool: Error, CustomStringConvertible {
+    let path: String
+    let package: String
+
+    var description: String { "\(path) not found: run scripts/install-packages test (Debian's \(package))" }
 }
