@@ -40,6 +40,12 @@ let package = Package(
             name: "IntegrationTests",
             dependencies: ["oauth-forward-cgi", "FastCGIDaemon", "OAuthForward", "CTestSupport"]
         ),
+        // The forwarder's fuzz harness, built against the library as scripts/fuzz builds it into libFuzzer: each seed
+        // in fuzz/corpus must select the setup it names, and the token seeds must reach the state token.
+        .testTarget(
+            name: "FuzzSeedTests", dependencies: ["OAuthForward"], path: "fuzz",
+            exclude: ["corpus", "make-seeds", "StateFuzz.swift"]
+        ),
         // glibc's pipe2 and posix_spawn_file_actions_addclosefrom_np, for the tests' descriptors.
         .systemLibrary(name: "CTestSupport", path: "Tests/CTestSupport"),
     ]
