@@ -36,8 +36,18 @@ let package = Package(
         ),
         .testTarget(name: "OAuthForwardTests", dependencies: ["OAuthForward"]),
         .testTarget(name: "FastCGIDaemonTests", dependencies: ["FastCGIDaemon"]),
-        // Runs the built binary as CGI and behind real FastCGI peers and web servers.
-        .testTarget(name: "IntegrationTests", dependencies: ["oauth-forward-cgi", "CTestSupport"]),
+        // Runs the built binary as CGI and behind real FastCGI peers and web servers. It takes the daemon's defaults and
+        // the variables' names from the libraries rather than copying them.
+        .testTarget(
+            name: "IntegrationTests",
+            dependencies: ["oauth-forward-cgi", "FastCGIDaemon", "OAuthForward", "CTestSupport"]
+        ),
+        // The forwarder's fuzz harness, built against the library as scripts/fuzz builds it into libFuzzer: each seed
+        // in fuzz/corpus must select the setup it names, and the token seeds must reach the state token.
+        .testTarget(
+            name: "FuzzSeedTests", dependencies: ["OAuthForward"], path: "fuzz",
+            exclude: ["corpus", "make-seeds", "StateFuzz.swift"]
+        ),
         // glibc's pipe2 and posix_spawn_file_actions_addclosefrom_np, for the tests' descriptors.
         .systemLibrary(name: "CTestSupport", path: "Tests/CTestSupport"),
     ]

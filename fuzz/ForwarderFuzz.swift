@@ -5,6 +5,13 @@
 // Input layout (a reader that runs out yields zeros and empty slices, so every input is a request):
 //   [setup] [method] [role] [path mode] [query mode] {path chunk} {method chunk} {prefix chunk} query...
 // where a chunk is a length byte and that many bytes, read only when its mode needs it.
+//
+// `swift test` builds this file too, as the FuzzSeedTests target, to check that each seed in fuzz/corpus/forwarder
+// selects the setup it was written for: there the library is a module of its own.
+
+#if canImport(OAuthForward)
+@testable import OAuthForward
+#endif
 
 @_cdecl("LLVMFuzzerTestOneInput")
 public func forwarderFuzzOneInput(_ data: UnsafePointer<UInt8>?, _ size: Int) -> CInt {
@@ -15,6 +22,9 @@ public func forwarderFuzzOneInput(_ data: UnsafePointer<UInt8>?, _ size: Int) ->
 
 /// A configuration to fuzz under, with what an answer under it may contain, written out independently.
 struct Setup {
+    /// What fuzz/make-seeds calls it: a seed names its setup, and make-seeds turns the name into the selecting byte
+    /// by the setup's place in `all` (FuzzSeedTests checks that every seed lands there).
+    let name: String
     let configuration: ConfigurationResult
     /// The URL templates a `Location` may be built from; empty when the configuration cannot serve at all.
     let destinations: [String]
@@ -27,9 +37,10 @@ struct Setup {
     let pathPrefix: [UInt8]
 
     init(
-        target: String?, providers: String? = nil, environments: String? = nil, fallback: String? = nil,
+        name: String, target: String?, providers: String? = nil, environments: String? = nil, fallback: String? = nil,
         pathPrefix: String? = nil, destinations: [String], allowlist: [String]? = nil, logTargets: Set<String>
     ) {
+        self.name = name
         configuration = ConfigurationValues(
             target: target.map(bytes), providers: providers.map(bytes), environments: environments.map(bytes),
             fallback: fallback.map(bytes), pathPrefix: pathPrefix.map(bytes)
@@ -45,46 +56,58 @@ struct Setup {
 
     static let all: [Setup] = [
         Setup(
+            name: "production-us",
             target: "production-us", destinations: [junctionCallbacks["production-us"]!],
             logTargets: ["production-us"]),
         Setup(
+            name: "sandbox-eu-allowlist",
             target: "sandbox-eu", providers: "oura, fitbit ,google_fit",
             destinations: [junctionCallbacks["sandbox-eu"]!], allowlist: ["oura", "fitbit", "google_fit"],
             logTargets: ["sandbox-eu"]),
         Setup(
+            name: "template",
             target: "https://auth.example.com/connect/{provider}/callback",
             destinations: ["https://auth.example.com/connect/{provider}/callback"], logTargets: ["auth.example.com"]),
         Setup(
+            name: "template-port",
             target: "https://auth.example.com:8443/oauth/callback",
             destinations: ["https://auth.example.com:8443/oauth/callback"], logTargets: ["auth.example.com:8443"]),
         Setup(
+            name: "loopback",
             target: "http://127.0.0.1:8080/cb/{provider}", destinations: ["http://127.0.0.1:8080/cb/{provider}"],
             logTargets: ["127.0.0.1:8080"]),
         // H2O's form: PATH_INFO is the whole path, and the prefix is named.
         Setup(
+            name: "path-prefix",
             target: "production-us", pathPrefix: "/oauth_callback", destinations: [junctionCallbacks["production-us"]!],
             logTargets: ["production-us"]),
         Setup(
+            name: "auto",
             target: "auto", environments: "sandbox-us,production-us",
             destinations: [junctionCallbacks["sandbox-us"]!, junctionCallbacks["production-us"]!],
             logTargets: ["auto", "sandbox-us", "production-us"]),
         Setup(
+            name: "auto-fallback",
             target: "auto", environments: "sandbox-us,sandbox-eu,production-us,production-eu",
             fallback: "https://app.example.com/oauth/{provider}",
             destinations: Array(junctionCallbacks.values) + ["https://app.example.com/oauth/{provider}"],
             logTargets: Set(junctionCallbacks.keys).union(["auto", "app.example.com"])),
         Setup(
+            name: "auto-eu-oura",
             target: "auto", providers: "oura", environments: "production-eu",
             fallback: "https://app.example.com/callback",
             destinations: [junctionCallbacks["production-eu"]!, "https://app.example.com/callback"],
             allowlist: ["oura"], logTargets: ["auto", "production-eu", "app.example.com"]),
         // Configurations that cannot serve: every answer is a 500.
-        Setup(target: nil, destinations: [], logTargets: []),
-        Setup(target: "production", destinations: [], logTargets: []),
-        Setup(target: "auto", destinations: [], logTargets: []),
-        Setup(target: "production-us", providers: "oura,,fitbit", destinations: [], logTargets: []),
-        Setup(target: "https://auth.example.com/cb?x=1", destinations: [], logTargets: []),
-        Setup(target: "production-us", pathPrefix: "/oauth_callback/", destinations: [], logTargets: []),
+        Setup(name: "unset", target: nil, destinations: [], logTargets: []),
+        Setup(name: "bad-preset", target: "production", destinations: [], logTargets: []),
+        Setup(name: "auto-no-environments", target: "auto", destinations: [], logTargets: []),
+        Setup(
+            name: "bad-providers", target: "production-us", providers: "oura,,fitbit", destinations: [], logTargets: []),
+        Setup(name: "template-with-query", target: "https://auth.example.com/cb?x=1", destinations: [], logTargets: []),
+        Setup(
+            name: "bad-path-prefix", target: "production-us", pathPrefix: "/oauth_callback/", destinations: [],
+            logTargets: []),
     ]
 }
 

@@ -1,5 +1,6 @@
 // Helpers shared by the fuzz targets. Each target is compiled together with Sources/OAuthForward into one module,
-// so internal library symbols are in reach and nothing here imports the library.
+// so internal library symbols are in reach and nothing here imports the library. (`swift test` builds this file and
+// ForwarderFuzz.swift as the FuzzSeedTests target, where ForwarderFuzz.swift imports the library.)
 
 /// Stops the run with a message libFuzzer prints next to the crashing input. `fatalError` traps, and the trap is
 /// what tells libFuzzer this input broke an invariant.

@@ -28,14 +28,14 @@ extension ServerSuites {
                 environment: environment)
             defer { daemon.stop() }
             let log = { String(decoding: daemon.stderr, as: UTF8.self) }
-            try waitFor(count: 1, of: "event=worker_start ", in: log)
+            try waitForLog(containing: "event=worker_start ", in: log, timeout: 20)
 
             let stranger = try connectWhenListening(port: port, source: "127.0.0.2")
             // The whole request, the records that abort libfcgi among them: none of it is read.
             stranger.send(FastCGIRecord.request(Daemon.parameters(query: "c=1")) + LibFCGICrashers.getValuesOverflow)
             #expect(stranger.readAnswer().stdout.isEmpty)
             #expect(stranger.peerClosed())
-            try waitFor(count: 1, of: "event=refused peer=127.0.0.2", in: log)
+            try waitForLog(containing: "event=refused peer=127.0.0.2", in: log, timeout: 20)
 
             let webServer = try FastCGIConnection(host: "127.0.0.1", port: port, source: "127.0.0.1")
             webServer.send(FastCGIRecord.request(Daemon.parameters(query: "c=2")))
@@ -58,7 +58,7 @@ extension ServerSuites {
                 environment: [])
             defer { daemon.stop() }
             let log = { String(decoding: daemon.stderr, as: UTF8.self) }
-            try waitFor(count: 1, of: "event=worker_start ", in: log)
+            try waitForLog(containing: "event=worker_start ", in: log, timeout: 20)
 
             let flood = 300
             let start = Date()
@@ -68,18 +68,16 @@ extension ServerSuites {
             }
             let seconds = Date().timeIntervalSince(start)
             // Each refusal is in the log once, on a line of its own or in a count.
-            let deadline = Date().addingTimeInterval(10)
             var lines = 0
             var counted = 0
-            repeat {
+            _ = waitUntil(timeout: .seconds(10), every: .milliseconds(20)) {
                 let text = log()
                 lines = text.components(separatedBy: "event=refused peer=127.0.0.2").count - 1
                 counted = text.split(separator: "\n").filter { $0.contains("event=refused_unlogged ") }.reduce(0) {
                     $0 + (Int($1.split(separator: "count=").last ?? "") ?? 0)
                 }
-                if lines + counted >= flood { break }
-                usleep(20_000)
-            } while Date() < deadline
+                return lines + counted >= flood
+            }
             #expect(lines + counted == flood, "\(lines) lines, \(counted) counted\n\(log())")
             #expect(lines <= 10 * (Int(seconds) + 2), "\(lines) lines in \(seconds) s")
             #expect(counted > 0)
@@ -156,8 +154,9 @@ extension ServerSuites {
             let stranger = try connectWhenListening(port: port, source: "127.0.0.2")
             stranger.send(FastCGIRecord.request(Daemon.parameters(query: "c=1")))
             #expect(stranger.readAnswer().stdout.isEmpty)
-            try waitFor(
-                count: 1, of: "event=refused peer=127.0.0.2", in: { String(decoding: spawner.stderr, as: UTF8.self) })
+            try waitForLog(
+                containing: "event=refused peer=127.0.0.2", in: { String(decoding: spawner.stderr, as: UTF8.self) },
+                timeout: 20)
             let webServer = try FastCGIConnection(host: "127.0.0.1", port: port)
             webServer.send(FastCGIRecord.request(Daemon.parameters(query: "c=2")))
             #expect(
@@ -178,14 +177,12 @@ extension ServerSuites {
         }
 
         private func connectWhenListening(port: UInt16, source: String) throws -> FastCGIConnection {
-            let deadline = Date().addingTimeInterval(10)
-            while true {
-                if let connection = try? FastCGIConnection(host: "127.0.0.1", port: port, source: source) {
-                    return connection
-                }
-                try #require(Date() < deadline, "nothing listens on 127.0.0.1:\(port)")
-                usleep(10_000)
+            var connection: FastCGIConnection?
+            _ = waitUntil(timeout: .seconds(10)) {
+                connection = try? FastCGIConnection(host: "127.0.0.1", port: port, source: source)
+                return connection != nil
             }
+            return try #require(connection, "nothing listens on 127.0.0.1:\(port)")
         }
     }
 }

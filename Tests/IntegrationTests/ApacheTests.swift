@@ -29,34 +29,27 @@ final class ApacheSetup {
 
     init(_ mode: ApacheMode) throws {
         try requireTool("/usr/sbin/apache2", package: "apache2")
-        try #require(
-            FileManager.default.fileExists(atPath: "/usr/lib/apache2/modules/mod_fcgid.so"),
-            "mod_fcgid is missing: apt-get install libapache2-mod-fcgid")
+        try requireTool("/usr/lib/apache2/modules/mod_fcgid.so", package: "libapache2-mod-fcgid")
         self.mode = mode
         let directory = try makeServerDirectory("apache")
         self.directory = directory
         let socket = directory + "/oauth-forward-cgi.sock"
-        var attempt = 0
+        // mod_proxy_fcgi's program runs the binary that render-apache installs: it starts once, after the first render.
         var program: SocketProgram?
-        while true {
-            attempt += 1
-            let port = try HTTPClient.freeLoopbackPort()
-            try runScript("render-apache", [directory, String(port), socket, Binary.path])
-            if mode == .proxyFastCGI && program == nil {
-                program = try SocketProgram(directory: directory, binary: directory + "/bin/oauth-forward-cgi")
-            }
-            let apache = try ServerProcess(
-                "apache2", "/usr/sbin/apache2", ["-f", directory + "/httpd.conf", "-DFOREGROUND", "-D", mode.rawValue])
-            do {
-                try apache.waitUntilListening(port: port) { readText(directory + "/logs/error.log") }
-                self.port = port
-                self.apache = apache
-                self.program = program
-                break
-            } catch  where attempt < 3 && "\(error)".contains("Address already in use") {
-                continue
-            }
-        }
+        (apache, port) = try ServerProcess.startOnFreePort(
+            render: { port in
+                try runScript("render-apache", [directory, String(port), socket, Binary.path])
+                if mode == .proxyFastCGI && program == nil {
+                    program = try SocketProgram(directory: directory, binary: directory + "/bin/oauth-forward-cgi")
+                }
+            },
+            start: {
+                try ServerProcess(
+                    "apache2", "/usr/sbin/apache2",
+                    ["-f", directory + "/httpd.conf", "-DFOREGROUND", "-D", mode.rawValue])
+            },
+            diagnostics: { readText(directory + "/logs/error.log") })
+        self.program = program
     }
 
     func log(_ name: String) -> String { readText(directory + "/logs/" + name) }
@@ -115,10 +108,7 @@ extension ServerSuites {
             let setup = try ApacheSetup(mode)
             let response = try HTTPClient.exchange(HTTPClient.request("GET", Callbacks.secretTarget), port: setup.port)
             #expect(response.status == 307)
-            let line = "method=GET provider=oura status=307 target=production-us query_bytes=33"
-            let deadline = Date().addingTimeInterval(5)
-            while !setup.programLog.contains(line) && Date() < deadline { usleep(20_000) }
-            #expect(setup.programLog.contains(line), "the program's log:\n\(setup.programLog)")
+            try waitForLog(containing: Callbacks.secretTargetLogLine, in: { setup.programLog })
             #expect(!setup.programLog.contains("SECRET"))
             if mode == .sharedHosting {
                 // The host's access log is the host's: in the usual "combined" format it holds the query. The README
@@ -126,7 +116,7 @@ extension ServerSuites {
                 return
             }
             let accessLog = setup.directory + "/logs/oauth-forward-cgi.access.log"
-            #expect(Callbacks.waitForFile(accessLog, toContain: "\"GET /oauth_callback/oura HTTP/1.1\" 307"))
+            try waitForLog(containing: "\"GET /oauth_callback/oura HTTP/1.1\" 307", in: { readText(accessLog) })
             for file in try FileManager.default.contentsOfDirectory(atPath: setup.directory + "/logs") {
                 #expect(!setup.log(file).contains("SECRET"), "\(file) holds the query:\n\(setup.log(file))")
             }

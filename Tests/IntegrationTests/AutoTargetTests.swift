@@ -72,9 +72,9 @@ enum LinkTokens {
                 #expect(answer.stdoutText.hasPrefix("Status: 400 Bad Request\r\n"))
             }
         }
-        try daemon.waitForLog(containing: "route=aud_match")
-        try daemon.waitForLog(containing: "route=rejected state=foreign_aud")
-        try daemon.waitForLog(containing: "route=rejected state=duplicate")
+        try waitForLog(containing: "route=aud_match", in: { daemon.log })
+        try waitForLog(containing: "route=rejected state=foreign_aud", in: { daemon.log })
+        try waitForLog(containing: "route=rejected state=duplicate", in: { daemon.log })
         #expect(!daemon.log.contains("eyJ"))
     }
 

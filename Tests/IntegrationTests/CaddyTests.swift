@@ -156,17 +156,17 @@ extension ServerSuites {
             let bare = try HTTPClient.exchange(
                 HTTPClient.request("GET", bytes("/oauth_callback?code=SECRETCODE")), port: setup.port)
             #expect(bare.status == 404)
-            #expect(Callbacks.waitFor(Callbacks.secretTargetLogLine, in: { setup.program.log }))
+            try waitForLog(containing: Callbacks.secretTargetLogLine, in: { setup.program.log })
 
             // With the daemon gone, Caddy answers 502 and logs an error of its own about the request.
             setup.program.server.stop()
             let failed = try HTTPClient.exchange(
                 HTTPClient.request("GET", Callbacks.secretTarget, headers: referer), port: setup.port)
             #expect(failed.status == 502)
-            #expect(Callbacks.waitFor("\"status\": 502", in: { setup.ownLog }))
+            try waitForLog(containing: "\"status\": 502", in: { setup.ownLog })
 
             let accessLog = setup.directory + "/logs/oauth-forward-cgi.access.log"
-            #expect(Callbacks.waitForFile(accessLog, toContain: "\"status\":502"))
+            try waitForLog(containing: "\"status\":502", in: { readText(accessLog) })
             let access = setup.log("oauth-forward-cgi.access.log")
             #expect(access.contains("\"uri\":\"/oauth_callback/oura\""), "\(access)")
             #expect(access.contains("\"uri\":\"/oauth_callback\""), "\(access)")

@@ -115,20 +115,19 @@ final class ChildProcess: @unchecked Sendable {
 
     /// Waits up to `timeout` seconds; nil when the child is still running.
     func wait(timeout: Double) -> Int32? {
-        if let exitStatus { return exitStatus }
-        let deadline = Date().addingTimeInterval(timeout)
-        repeat {
+        _ = waitUntil(timeout: .seconds(timeout), every: .milliseconds(5)) {
+            if exitStatus != nil { return true }
             var status: Int32 = 0
-            if waitpid(pid, &status, WNOHANG) == pid {
-                // Exit code, or 128 + signal, as a shell reports it.
-                let signal = status & 0x7F
-                exitStatus = signal == 0 ? (status >> 8) & 0xFF : 128 + signal
-                return exitStatus
-            }
-            usleep(5_000)
-        } while Date() < deadline
-        return nil
+            guard waitpid(pid, &status, WNOHANG) == pid else { return false }
+            // Exit code, or 128 + signal, as a shell reports it.
+            let signal = status & 0x7F
+            exitStatus = signal == 0 ? (status >> 8) & 0xFF : 128 + signal
+            return true
+        }
+        return exitStatus
     }
+
+    var isRunning: Bool { wait(timeout: 0) == nil }
 
     func send(_ signal: Int32) { kill(pid, signal) }
 
@@ -243,8 +242,15 @@ let underSanitizer = ["__asan_init", "__tsan_init"].contains { (name: String) in
     dlsym(dlopen(nil, RTLD_NOW), name) != nil
 }
 
-/// A tool from Debian's packages that a test needs. Missing, the test fails with the package to install.
+/// A file from Debian's packages that a test needs: a web server, a FastCGI peer, a module. Missing, the test fails
+/// with one line that names the command installing all of them.
 func requireTool(_ path: String, package: String) throws {
-    try #require(
-        FileManager.default.isExecutableFile(atPath: path), "\(path) is missing: apt-get install \(package)")
+    guard FileManager.default.fileExists(atPath: path) else { throw MissingTool(path: path, package: package) }
+}
+
+struct MissingTool: Error, CustomStringConvertible {
+    let path: String
+    let package: String
+
+    var description: String { "\(path) not found: run scripts/install-packages test (Debian's \(package))" }
 }

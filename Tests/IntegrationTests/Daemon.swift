@@ -31,12 +31,9 @@ final class Daemon: @unchecked Sendable {
         process = try ChildProcess(command, commandArguments, environment: environment)
         // Generous: on a loaded machine, starting the debug build has taken seconds. A daemon that works is
         // waited for only as long as it takes.
-        let deadline = Date().addingTimeInterval(30)
-        while !Self.aWorkerAnswers(at: socketPath) {
-            guard Date() < deadline, process.wait(timeout: 0) == nil else {
-                throw ChildProcessError.timedOut("daemon: \(String(decoding: process.stderr, as: UTF8.self))")
-            }
-            usleep(10_000)
+        let answers = waitUntil(timeout: .seconds(30)) { !process.isRunning || Self.aWorkerAnswers(at: socketPath) }
+        guard answers, process.isRunning else {
+            throw ChildProcessError.timedOut("daemon: \(String(decoding: process.stderr, as: UTF8.self))")
         }
     }
 
@@ -57,25 +54,16 @@ final class Daemon: @unchecked Sendable {
 
     var log: String { String(decoding: process.stderr, as: UTF8.self) }
 
-    func waitForLog(containing text: String, timeout: Double = 5) throws {
-        let deadline = Date().addingTimeInterval(timeout)
-        while !log.contains(text) {
-            try #require(Date() < deadline, "the log never said: \(text)\n\(log)")
-            usleep(10_000)
-        }
-    }
-
     /// One request to a socket that a process is still starting to serve: connects as soon as it can, within 5 s.
     static func firstAnswer(at path: String, query: String) -> FastCGIAnswer {
-        let deadline = Date().addingTimeInterval(5)
-        while Date() < deadline {
-            if let connection = try? FastCGIConnection(unixPath: path) {
-                connection.send(FastCGIRecord.request(parameters(query: query)))
-                return connection.readAnswer()
-            }
-            usleep(10_000)
+        var connection: FastCGIConnection?
+        _ = waitUntil(timeout: .seconds(5)) {
+            connection = try? FastCGIConnection(unixPath: path)
+            return connection != nil
         }
-        return FastCGIAnswer()
+        guard let connection else { return FastCGIAnswer() }
+        connection.send(FastCGIRecord.request(parameters(query: query)))
+        return connection.readAnswer()
     }
 
     /// One request on a new connection; the answer's stdout. The timeout only bounds a failure: tests that time
@@ -127,13 +115,11 @@ final class Daemon: @unchecked Sendable {
     /// only client, so this tells when a connection it made has been accepted, and when the one the start-up probe
     /// made has been let go.
     func waitUntilWorkers(holdConnections: Bool, timeout: Double = 10) throws {
-        let deadline = Date().addingTimeInterval(timeout)
-        while workers.contains(where: { Self.socketCount($0) > 1 }) != holdConnections {
-            let seen = holdConnections ? "never took" : "kept"
-            try #require(
-                Date() < deadline, "workers \(seen) a connection: \(workers.map(Self.descriptors))\n\(log)")
-            usleep(10_000)
+        let settled = waitUntil(timeout: .seconds(timeout)) {
+            workers.contains(where: { Self.socketCount($0) > 1 }) == holdConnections
         }
+        let seen = holdConnections ? "never took" : "kept"
+        try #require(settled, "workers \(seen) a connection: \(workers.map(Self.descriptors))\n\(log)")
     }
 
     /// A POST that a worker holds, reading it: everything but the end of the body has been sent. Waits for the
@@ -150,11 +136,8 @@ final class Daemon: @unchecked Sendable {
 
     /// Waits until the supervisor has exactly `count` workers.
     func waitForWorkers(_ count: Int, timeout: Double = 10) throws {
-        let deadline = Date().addingTimeInterval(timeout)
-        while workers.count != count {
-            try #require(Date() < deadline, "expected \(count) workers, saw \(workers.count)\n\(log)")
-            usleep(20_000)
-        }
+        let counted = waitUntil(timeout: .seconds(timeout), every: .milliseconds(20)) { workers.count == count }
+        try #require(counted, "expected \(count) workers, saw \(workers.count)\n\(log)")
     }
 
     /// What each open descriptor of `pid` points at, for a failure message.

@@ -37,7 +37,7 @@ extension ServerSuites {
             #expect(done.wait(timeout: .now() + 60) == .success)
             #expect(answered.withLock { $0 } == legitimate, "\(failures.withLock { $0 })\n\(daemon.log)")
             // SIGABRT from libfcgi's assertion or stack protector; under AddressSanitizer, its report and exit 1.
-            try daemon.waitForLog(containing: "event=worker_exit")
+            try waitForLog(containing: "event=worker_exit", in: { daemon.log })
             try daemon.waitForWorkers(3)
             #expect(Set(daemon.workers) != before)
         }
@@ -148,7 +148,7 @@ extension ServerSuites {
             if kind == "trickling" {
                 #expect(trickleEnded.wait(timeout: .now() + 20) == .success)
                 #expect(trickled.withLock { $0 } < 15, "the daemon read \(trickled.withLock { $0 }) trickled bytes")
-                try daemon.waitForLog(containing: "event=request_timeout")
+                try waitForLog(containing: "event=request_timeout", in: { daemon.log })
             }
         }
 
@@ -227,7 +227,7 @@ extension ServerSuites {
             try daemon.waitForWorkers(2)
             let inFlight = try daemon.requestInFlight(query: "flight=1")
             daemon.process.send(signal)
-            try daemon.waitForLog(containing: "event=worker_stopping in_flight=1")
+            try waitForLog(containing: "event=worker_stopping in_flight=1", in: { daemon.log })
             inFlight.send(FastCGIRecord.record(type: FastCGIRecord.stdin, content: []))
             #expect(inFlight.readAnswer().stdout == Daemon.redirect(to: Daemon.productionOura + bytes("?flight=1")))
             #expect(daemon.process.wait(timeout: 10) == 0)
@@ -241,7 +241,7 @@ extension ServerSuites {
             let daemon = try Daemon(["--workers", "1", "--threads", "2", "--stop-delay", "4"])
             try daemon.waitForWorkers(1)
             daemon.process.send(SIGTERM)
-            try daemon.waitForLog(containing: "event=stop_delayed delay_ms=4000")
+            try waitForLog(containing: "event=stop_delayed delay_ms=4000", in: { daemon.log })
             let signalled = ContinuousClock.now
             #expect(
                 try daemon.get(query: "after=1").stdout
@@ -263,7 +263,7 @@ extension ServerSuites {
             let queued = try FastCGIConnection(unixPath: daemon.socketPath, timeout: 10)
             queued.send(FastCGIRecord.request(Daemon.parameters(query: "queued=1")))
             daemon.process.send(SIGTERM)
-            try daemon.waitForLog(containing: "event=worker_stopping in_flight=1")
+            try waitForLog(containing: "event=worker_stopping in_flight=1", in: { daemon.log })
             inFlight.send(FastCGIRecord.record(type: FastCGIRecord.stdin, content: []))
             #expect(inFlight.readAnswer().stdout == Daemon.redirect(to: Daemon.productionOura + bytes("?flight=1")))
             #expect(daemon.process.wait(timeout: 10) == 0)
@@ -298,8 +298,7 @@ extension ServerSuites {
             let supervisor = daemon.process.pid
             daemon.process.send(SIGKILL)
             _ = daemon.process.wait(timeout: 5)
-            let deadline = Date().addingTimeInterval(5)
-            while !Self.workers(of: supervisor).isEmpty && Date() < deadline { usleep(20_000) }
+            _ = waitUntil(timeout: .seconds(5), every: .milliseconds(20)) { Self.workers(of: supervisor).isEmpty }
             #expect(Self.workers(of: supervisor).isEmpty)
         }
 
@@ -326,7 +325,7 @@ extension ServerSuites {
                     FastCGIRecord.begin(role: FastCGIRecord.responder)
                         + FastCGIRecord.params(Daemon.parameters(query: "gone=1")))
             }
-            try daemon.waitForLog(containing: "write_error=fastcgi")
+            try waitForLog(containing: "write_error=fastcgi", in: { daemon.log })
             #expect(
                 try daemon.get(query: "next=1").stdout == Daemon.redirect(to: Daemon.productionOura + bytes("?next=1")))
             #expect(daemon.workers == worker)

@@ -94,12 +94,9 @@ extension ServerSuites {
 
                     """))
             daemon.process.send(SIGHUP)
-            try waitFor(count: 1, of: "event=reload ", in: { daemon.log })
-            let deadline = Date().addingTimeInterval(10)
-            while !FileManager.default.fileExists(atPath: maskFile) {
-                try #require(Date() < deadline, "the new worker never started: \(daemon.log)")
-                usleep(10_000)
-            }
+            try waitForLog(containing: "event=reload ", in: { daemon.log }, timeout: 20)
+            let started = waitUntil(timeout: .seconds(10)) { FileManager.default.fileExists(atPath: maskFile) }
+            try #require(started, "the new worker never started: \(daemon.log)")
             let spawned = try #require(
                 UInt64(readText(maskFile).trimmingCharacters(in: .whitespacesAndNewlines), radix: 16))
             #expect(
@@ -196,11 +193,10 @@ extension ServerSuites {
             let daemon = try ChildProcess(
                 Binary.path, ["serve", "--listen", listen, "--workers", "1", "--target", "sandbox-eu"], environment: [])
             defer { daemon.stop() }
-            let deadline = Date().addingTimeInterval(5)
             var connection: FastCGIConnection?
-            while connection == nil && Date() < deadline {
+            _ = waitUntil(timeout: .seconds(5)) {
                 connection = try? FastCGIConnection(host: host, port: port)
-                if connection == nil { usleep(10_000) }
+                return connection != nil
             }
             let client = try #require(connection)
             client.send(FastCGIRecord.request(Daemon.parameters(query: "c=3")))
@@ -282,8 +278,9 @@ extension ServerSuites {
                 answer.stdout
                     == Daemon.redirect(to: bytes("https://api.sandbox.eu.junction.com/v2/link/connect/oura?d=4")))
             // systemd-socket-activate execs the daemon in its own process: the supervisor is that pid.
-            let deadlineWorkers = Date().addingTimeInterval(5)
-            while Daemon.children(of: activator.pid).count != 2 && Date() < deadlineWorkers { usleep(20_000) }
+            _ = waitUntil(timeout: .seconds(5), every: .milliseconds(20)) {
+                Daemon.children(of: activator.pid).count == 2
+            }
             #expect(Daemon.children(of: activator.pid).count == 2)
             activator.send(SIGTERM)
             #expect(activator.wait(timeout: 15) == 0)

@@ -17,12 +17,11 @@ final class SpawnedFastCGI {
         socketPath = directory + "/fcgi.sock"
         process = try ChildProcess(
             "/usr/bin/spawn-fcgi", ["-n", "-s", socketPath, "-M", "0600", "--", Binary.path], environment: environment)
-        let deadline = Date().addingTimeInterval(10)
-        while (try? FastCGIConnection(unixPath: socketPath)) == nil {
-            guard Date() < deadline, process.wait(timeout: 0) == nil else {
-                throw ChildProcessError.timedOut("spawn-fcgi: \(String(decoding: process.stderr, as: UTF8.self))")
-            }
-            usleep(10_000)
+        let serving = waitUntil(timeout: .seconds(10)) {
+            !process.isRunning || (try? FastCGIConnection(unixPath: socketPath)) != nil
+        }
+        guard serving, process.isRunning else {
+            throw ChildProcessError.timedOut("spawn-fcgi: \(String(decoding: process.stderr, as: UTF8.self))")
         }
     }
 
@@ -33,14 +32,8 @@ final class SpawnedFastCGI {
             "/usr/bin/cgi-fcgi", ["-bind", "-connect", socketPath], environment: parameters, stdin: body)
     }
 
-    /// Waits for the program's own stderr to hold `text`, and fails the test if it never does.
-    func waitForLog(containing text: String, timeout: Double = 5) throws {
-        let deadline = Date().addingTimeInterval(timeout)
-        while !String(decoding: process.stderr, as: UTF8.self).contains(text) {
-            try #require(Date() < deadline, "the log never said: \(text)")
-            usleep(10_000)
-        }
-    }
+    /// The program's own stderr.
+    var log: String { String(decoding: process.stderr, as: UTF8.self) }
 
     deinit { process.stop() }
 }
@@ -97,7 +90,7 @@ extension ServerSuites {
             let broken = try server.cgiFCGI(
                 Self.parameters(query: [], extra: [("OAUTH_FORWARD_TARGET", bytes("prod"))]))
             #expect(broken.stdoutText.hasPrefix("Status: 500 Internal Server Error\r\n"))
-            try server.waitForLog(containing: "OAUTH_FORWARD_TARGET is not a known preset")
+            try waitForLog(containing: "OAUTH_FORWARD_TARGET is not a known preset", in: { server.log })
         }
 
         /// A GET or HEAD without a query is a reachability check; one trailing slash is forwarded without it.
@@ -118,18 +111,20 @@ extension ServerSuites {
             #expect(slash.stdout == Daemon.redirect(to: Self.productionOura + bytes("?code=1&state=s")))
             let two = try server.cgiFCGI(Self.parameters(path: "/oura//", query: bytes("code=1")))
             #expect(two.stdoutText.hasPrefix("Status: 404 Not Found\r\n"))
-            try server.waitForLog(containing: "status=200 target=production-us query_bytes=0 route=reachability\n")
-            try server.waitForLog(
+            try waitForLog(
+                containing: "status=200 target=production-us query_bytes=0 route=reachability\n", in: { server.log })
+            try waitForLog(
                 containing: "method=HEAD provider=oura status=200 target=production-us query_bytes=0"
-                    + " route=reachability trailing_slash=1\n")
-            try server.waitForLog(containing: "status=307 target=production-us query_bytes=14 trailing_slash=1\n")
+                    + " route=reachability trailing_slash=1\n", in: { server.log })
+            try waitForLog(
+                containing: "status=307 target=production-us query_bytes=14 trailing_slash=1\n", in: { server.log })
         }
 
         @Test func unsetTargetEverywhereAnswers500() throws {
             let server = try SpawnedFastCGI(environment: [])
             let finished = try server.cgiFCGI(Self.parameters(query: bytes("code=1")))
             #expect(finished.stdoutText.hasPrefix("Status: 500 Internal Server Error\r\n"))
-            try server.waitForLog(containing: "OAUTH_FORWARD_TARGET is not set")
+            try waitForLog(containing: "OAUTH_FORWARD_TARGET is not set", in: { server.log })
         }
 
         /// The log line goes to the process's stderr. The request's FCGI_STDERR stays empty: nginx would file it with
@@ -140,11 +135,8 @@ extension ServerSuites {
             #expect(finished.stderr.isEmpty)
             let expected =
                 "app=oauth-forward-cgi method=GET provider=oura status=307 target=production-us query_bytes=33\n"
-            let deadline = Date().addingTimeInterval(5)
-            while String(decoding: server.process.stderr, as: UTF8.self) != expected && Date() < deadline {
-                usleep(10_000)
-            }
-            #expect(String(decoding: server.process.stderr, as: UTF8.self) == expected)
+            _ = waitUntil(timeout: .seconds(5)) { server.log == expected }
+            #expect(server.log == expected)
         }
 
         @Test func postWithABodyIsForwarded() throws {
@@ -173,7 +165,7 @@ extension ServerSuites {
             #expect(answer.ended)
             #expect(answer.stdoutText.hasPrefix("Status: 500 Internal Server Error\r\n"))
             #expect(answer.stderr.isEmpty)
-            try server.waitForLog(containing: "reason=\"FastCGI role is not RESPONDER\"")
+            try waitForLog(containing: "reason=\"FastCGI role is not RESPONDER\"", in: { server.log })
         }
 
         @Test func servesManyRequestsInTurn() throws {

@@ -176,9 +176,9 @@ extension ServerSuites {
                     headers: ["Referer: https://provider.example/authorize?state=SECRETREFERER"]),
                 port: setup.port)
             #expect(response.status == 307)
-            #expect(Callbacks.waitFor(Callbacks.secretTargetLogLine, in: { readText(setup.programLogPath) }))
+            try waitForLog(containing: Callbacks.secretTargetLogLine, in: { readText(setup.programLogPath) })
             let accessLog = setup.directory + "/logs/oauth-forward-cgi.access.log"
-            #expect(Callbacks.waitForFile(accessLog, toContain: "\"GET /oauth_callback/oura HTTP/1.1\" 307"))
+            try waitForLog(containing: "\"GET /oauth_callback/oura HTTP/1.1\" 307", in: { readText(accessLog) })
 
             if let program = setup.program {
                 // With the daemon gone, H2O answers 503 itself and logs an error line about the request.
@@ -186,10 +186,9 @@ extension ServerSuites {
                 let failed = try HTTPClient.exchange(
                     HTTPClient.request("GET", Callbacks.secretTarget), port: setup.port)
                 #expect(failed.status == 503, "\(failed)")
-                #expect(
-                    Callbacks.waitFor(
-                        "[lib/handler/fastcgi.c] in request:/oauth_callback/oura?code=SEC...:connection failed",
-                        in: { setup.log("error.log") }), "\(setup.log("error.log"))")
+                try waitForLog(
+                    containing: "[lib/handler/fastcgi.c] in request:/oauth_callback/oura?code=SEC...:connection failed",
+                    in: { setup.log("error.log") })
             }
             try Callbacks.expectNoSecret(inFilesOf: setup.directory + "/logs")
             #expect(!readText(setup.programLogPath).contains("SECRET"))

@@ -83,7 +83,7 @@ extension ServerSuites {
             #expect(String(decoding: delete.body, as: UTF8.self) == "Malformed OAuth callback.\n")
             // The program's line for the DEL comes after any line a refused request would have left.
             let line = "method=GET provider=oura status=400 target=production-us query_bytes=8"
-            #expect(Callbacks.waitFor(line, in: { setup.program.log }), "\(setup.program.log)")
+            try waitForLog(containing: line, in: { setup.program.log })
             #expect(!setup.program.log.contains("method=POST"), "\(setup.program.log)")
         }
 
@@ -106,8 +106,8 @@ extension ServerSuites {
                 #expect(refused.status == status, "a \(size)-byte state\n\(refused)")
                 #expect(refused.value(of: "Location") == nil)
             }
-            #expect(Callbacks.waitForFile(setup.accessLogFile, toContain: "\" 400 "))
-            #expect(Callbacks.waitFor("query_bytes=7926", in: { setup.program.log }), "\(setup.program.log)")
+            try waitForLog(containing: "\" 400 ", in: { readText(setup.accessLogFile) })
+            try waitForLog(containing: "query_bytes=7926", in: { setup.program.log })
             for refusedBytes in [7927, 8208, 15181] {
                 #expect(!setup.program.log.contains("query_bytes=\(refusedBytes)"), "\(setup.program.log)")
             }
@@ -165,10 +165,10 @@ extension ServerSuites {
                 port: setup.port)
             #expect(invalid.status == 400)
 
-            #expect(Callbacks.waitForFile(setup.accessLogFile, toContain: "\"<BADREQ> <BADREQ> <BADREQ>\" 400"))
+            try waitForLog(containing: "\"<BADREQ> <BADREQ> <BADREQ>\" 400", in: { readText(setup.accessLogFile) })
             #expect(setup.log.contains("\"GET /oauth_callback/oura HTTP/1.1\" 307"), "\(setup.log)")
             #expect(setup.log.contains("\"GET /oauth_callback HTTP/1.1\" 404"), "\(setup.log)")
-            #expect(Callbacks.waitFor(Callbacks.secretTargetLogLine, in: { setup.program.log }))
+            try waitForLog(containing: Callbacks.secretTargetLogLine, in: { setup.program.log })
             #expect(!setup.log.contains("SECRET"), "HAProxy's log holds the query:\n\(setup.log)")
             #expect(!setup.program.log.contains("SECRET"))
         }

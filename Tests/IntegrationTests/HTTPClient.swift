@@ -104,7 +104,7 @@ enum HTTPClient {
     static func readToClose(_ fd: Int32, timeout: Double) throws -> (answer: [UInt8], reset: Bool) {
         var received: [UInt8] = []
         var buffer = [UInt8](repeating: 0, count: 65536)
-        let deadline = Date().addingTimeInterval(timeout)
+        let deadline = ContinuousClock.now + .seconds(timeout)
         while true {
             let count = read(fd, &buffer, buffer.count)
             if count > 0 {
@@ -114,7 +114,7 @@ enum HTTPClient {
             } else if errno != EAGAIN && errno != EINTR {
                 return (received, true)
             }
-            if Date() > deadline { throw HTTPClientError.timedOut(received.count) }
+            if ContinuousClock.now > deadline { throw HTTPClientError.timedOut(received.count) }
         }
     }
 

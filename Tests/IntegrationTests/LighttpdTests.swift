@@ -153,10 +153,8 @@ extension ServerSuites {
             #expect(oversized.status == 431, "\(oversized)")
 
             let accessLog = setup.directory + "/logs/oauth-forward-cgi.access.log"
-            #expect(Callbacks.waitForFile(accessLog, toContain: "\"GET /oauth_callback/oura HTTP/1.1\" 307"))
-            #expect(
-                Callbacks.waitFor(Callbacks.secretTargetLogLine, in: { setup.programLog }),
-                "the program's log:\n\(setup.programLog)")
+            try waitForLog(containing: "\"GET /oauth_callback/oura HTTP/1.1\" 307", in: { readText(accessLog) })
+            try waitForLog(containing: Callbacks.secretTargetLogLine, in: { setup.programLog })
             try Callbacks.expectNoSecret(inFilesOf: setup.directory + "/logs")
             #expect(!setup.programLog.contains("SECRET"))
             #expect(!String(decoding: setup.lighttpd.process.stderr, as: UTF8.self).contains("SECRET"))

@@ -69,16 +69,6 @@ extension Callbacks {
     /// The program's line for `secretTarget` through the production path: the query's length, never the query.
     static let secretTargetLogLine = "method=GET provider=oura status=307 target=production-us query_bytes=33"
 
-    /// Waits for `log` to hold `text`: the program writes its line after the answer went out.
-    static func waitFor(_ text: String, in log: () -> String, timeout: Double = 5) -> Bool {
-        let deadline = Date().addingTimeInterval(timeout)
-        while !log().contains(text) {
-            if Date() > deadline { return false }
-            usleep(10_000)
-        }
-        return true
-    }
-
     /// No file in `directory` holds the sentinel of `secretTarget`.
     static func expectNoSecret(inFilesOf directory: String, sourceLocation: SourceLocation = #_sourceLocation) throws {
         for file in try FileManager.default.contentsOfDirectory(atPath: directory) {

@@ -71,8 +71,8 @@ extension ServerSuites {
                 #expect(response.status == status, "\(query)\n\(response)")
                 #expect(response.value(of: "Location") == location.map { bytes($0 + "?" + query) })
             }
-            #expect(
-                Callbacks.waitForFile(setup.directory + "/logs/oauth-forward-cgi.access.log", toContain: "/shared/"))
+            try waitForLog(
+                containing: "/shared/", in: { readText(setup.directory + "/logs/oauth-forward-cgi.access.log") })
             #expect(!setup.program.log.contains("eyJ"))
         }
     }

@@ -21,27 +21,20 @@ final class NginxSetup {
         let directory = try makeServerDirectory("nginx")
         self.directory = directory
         let binary = try installBinary(in: directory)
-        program = try SocketProgram(directory: directory, binary: binary, arguments: daemon)
-        // Another test may take the port between the probe and nginx's bind: try again with a new one.
-        var attempt = 0
-        while true {
-            attempt += 1
-            let port = try HTTPClient.freeLoopbackPort()
-            try runScript(
-                "render-nginx",
-                [directory, String(port), program.socketPath, String(nginxWorkers), upstreamKeepAlive ? "on" : "off"])
-            let nginx = try ServerProcess(
-                "nginx", "/usr/sbin/nginx",
-                ["-p", directory, "-c", directory + "/nginx.conf", "-e", directory + "/logs/startup.log"])
-            do {
-                try nginx.waitUntilListening(port: port) { readText(directory + "/logs/error.log") }
-                self.port = port
-                self.nginx = nginx
-                break
-            } catch  where attempt < 3 && "\(error)".contains("Address already in use") {
-                continue
-            }
-        }
+        let program = try SocketProgram(directory: directory, binary: binary, arguments: daemon)
+        self.program = program
+        let keepAlive = upstreamKeepAlive ? "on" : "off"
+        (nginx, port) = try ServerProcess.startOnFreePort(
+            render: { port in
+                try runScript(
+                    "render-nginx", [directory, String(port), program.socketPath, String(nginxWorkers), keepAlive])
+            },
+            start: {
+                try ServerProcess(
+                    "nginx", "/usr/sbin/nginx",
+                    ["-p", directory, "-c", directory + "/nginx.conf", "-e", directory + "/logs/startup.log"])
+            },
+            diagnostics: { readText(directory + "/logs/error.log") })
     }
 
     func log(_ name: String) -> String { readText(directory + "/logs/" + name) }
@@ -112,13 +105,9 @@ extension ServerSuites {
             #expect(bare.status == 404)
 
             let accessLog = setup.directory + "/logs/oauth-forward-cgi.access.log"
-            #expect(Callbacks.waitForFile(accessLog, toContain: "\"GET /oauth_callback HTTP/1.1\" 404"))
+            try waitForLog(containing: "\"GET /oauth_callback HTTP/1.1\" 404", in: { readText(accessLog) })
             #expect(setup.log("oauth-forward-cgi.access.log").contains("\"GET /oauth_callback/oura HTTP/1.1\" 307"))
-            // The program writes its line after the answer has gone: give it a moment.
-            let line = "method=GET provider=oura status=307 target=production-us query_bytes=33"
-            let deadline = Date().addingTimeInterval(5)
-            while !setup.program.log.contains(line) && Date() < deadline { usleep(10_000) }
-            #expect(setup.program.log.contains(line))
+            try waitForLog(containing: Callbacks.secretTargetLogLine, in: { setup.program.log })
             let files = try FileManager.default.contentsOfDirectory(atPath: setup.directory + "/logs")
             #expect(files.contains("oauth-forward-cgi.error.log"))
             for file in files {

@@ -36,8 +36,9 @@ extension ServerSuites {
             let probed = try Self.probe([daemon.socketPath])
             #expect(Self.isPass(probed), "\(probed.status) \(probed.stdoutText) \(probed.stderrText)")
             // A real callback of the probe's own, logged as any other: an empty query would be a reachability check.
-            try daemon.waitForLog(
-                containing: "method=GET provider=probe status=307 target=production-us query_bytes=23\n")
+            try waitForLog(
+                containing: "method=GET provider=probe status=307 target=production-us query_bytes=23\n",
+                in: { daemon.log })
         }
 
         /// `serve` on a loopback port, once it listens; its address as `--listen` and `probe` take it.
@@ -47,11 +48,10 @@ extension ServerSuites {
             let daemon = try ChildProcess(
                 Binary.path, ["serve", "--listen", address, "--workers", "1", "--target", "sandbox-eu"] + arguments,
                 environment: [])
-            let deadline = Date().addingTimeInterval(30)
-            while (try? FastCGIConnection(host: host, port: port)) == nil {
-                try #require(Date() < deadline && daemon.wait(timeout: 0) == nil, "the daemon never listened")
-                usleep(10_000)
+            let listening = waitUntil(timeout: .seconds(30)) {
+                !daemon.isRunning || (try? FastCGIConnection(host: host, port: port)) != nil
             }
+            try #require(listening && daemon.isRunning, "the daemon never listened")
             return (daemon, address)
         }
 
@@ -86,7 +86,7 @@ extension ServerSuites {
             #expect(probed.stderrText.hasPrefix("500 Internal Server Error in "), "\(probed.stderrText)")
             #expect(probed.stderrText.contains(", not 307 Temporary Redirect; "))
             #expect(probed.stderrText.contains("--param OAUTH_FORWARD_TARGET="))
-            try daemon.waitForLog(containing: "provider=probe status=500")
+            try waitForLog(containing: "provider=probe status=500", in: { daemon.log })
 
             let given = try Self.probe([daemon.socketPath, "--param", "OAUTH_FORWARD_TARGET=sandbox-us"])
             #expect(Self.isPass(given), "\(given.status) \(given.stderrText)")

@@ -104,7 +104,7 @@ extension ServerSuites {
                     "#!/bin/sh\ncase \" $* \" in *\" --reload-check \"*) exec \"\(good)\" \"$@\" ;; esac\nexit 3\n"))
             try replace(settings, with: bytes("OAUTH_FORWARD_TARGET=production-eu\n"))
             daemon.process.send(SIGHUP)
-            try waitFor(count: 1, of: "event=reload_failed ", in: { daemon.log })
+            try waitForLog(containing: "event=reload_failed ", in: { daemon.log }, timeout: 20)
             #expect(daemon.log.contains("a new worker exited before it was ready"), "\(daemon.log)")
             #expect(daemon.process.wait(timeout: 0) == nil, "\(daemon.log)")
             #expect(Self.image(of: supervisor) == Self.identity(of: good))
@@ -118,7 +118,7 @@ extension ServerSuites {
             for (round, worker) in workers.enumerated() {
                 if round == 1 { unlink(binary) }
                 kill(worker, SIGKILL)
-                try waitFor(count: round + 1, of: "event=worker_exit ", in: { daemon.log })
+                try waitForLog(containing: "event=worker_exit ", count: round + 1, in: { daemon.log }, timeout: 20)
                 try daemon.waitForWorkers(2)
                 for replacement in daemon.workers {
                     #expect(Self.image(of: replacement) == Self.identity(of: good), "\(daemon.log)")
@@ -135,9 +135,9 @@ extension ServerSuites {
             #expect(link(good, binary) == 0)
             let retired = daemon.log.components(separatedBy: "event=worker_retired ").count - 1
             daemon.process.send(SIGHUP)
-            try waitFor(count: 1, of: "event=reload ", in: { daemon.log })
+            try waitForLog(containing: "event=reload ", in: { daemon.log }, timeout: 20)
             // Once the old workers are gone, every connection is the new program's.
-            try waitFor(count: retired + 2, of: "event=worker_retired ", in: { daemon.log })
+            try waitForLog(containing: "event=worker_retired ", count: retired + 2, in: { daemon.log }, timeout: 20)
             #expect(try daemon.get(query: "b=1").stdout == Daemon.redirect(to: production + bytes("?b=1")))
         }
 
@@ -152,13 +152,12 @@ extension ServerSuites {
             try replace(settings, with: bytes("OAUTH_FORWARD_TARGET=production-eu\n"))
             daemon.process.send(SIGHUP)
             // The check is a child of the supervisor with --reload-check on its command line.
-            let deadline = Date().addingTimeInterval(20)
-            while !Daemon.children(of: supervisor).contains(where: Self.isReloadCheck) {
-                try #require(Date() < deadline, "no reload check was seen\n\(daemon.log)")
-                usleep(500)
+            let checking = waitUntil(timeout: .seconds(20), every: .microseconds(500)) {
+                Daemon.children(of: supervisor).contains(where: Self.isReloadCheck)
             }
+            try #require(checking, "no reload check was seen\n\(daemon.log)")
             try replace(settings, with: bytes("OAUTH_FORWARD_TARGT=production-us\n"))
-            try waitFor(count: 1, of: "event=reload ", in: { daemon.log })
+            try waitForLog(containing: "event=reload ", in: { daemon.log }, timeout: 20)
             #expect(!daemon.log.contains("reload_failed"), "\(daemon.log)")
             let production = bytes("https://api.eu.junction.com/v2/link/connect/oura")
             #expect(try daemon.get(query: "c=1").stdout == Daemon.redirect(to: production + bytes("?c=1")))
@@ -182,19 +181,16 @@ extension ServerSuites {
                 environment: [("OAUTH_FORWARD_TARGET", bytes("production-us"))])
             defer { process.stop() }
             let log = { String(decoding: process.stderr, as: UTF8.self) }
-            let deadline = Date().addingTimeInterval(30)
-            while !Daemon.aWorkerAnswers(at: own) {
-                try #require(Date() < deadline && process.wait(timeout: 0) == nil, "\(log())")
-                usleep(10_000)
-            }
+            let serving = waitUntil(timeout: .seconds(30)) { Daemon.aWorkerAnswers(at: own) || !process.isRunning }
+            try #require(serving && process.isRunning, "\(log())")
             // A reload with the same socket goes through, and the socket file stays the daemon's.
             process.send(SIGHUP)
-            try waitFor(count: 1, of: "event=reload ", in: log)
+            try waitForLog(containing: "event=reload ", in: log, timeout: 20)
 
             let other = try ServerSuites.ProbeTests.silentSocket(at: others, listening: true)
             try configure(others)
             process.send(SIGHUP)
-            try waitFor(count: 1, of: "event=reload_failed ", in: log)
+            try waitForLog(containing: "event=reload_failed ", in: log, timeout: 20)
             #expect(log().contains("is not the socket the daemon serves"), "\(log())")
             #expect(Daemon.aWorkerAnswers(at: own))
 
@@ -226,17 +222,15 @@ extension ServerSuites {
             let log = { String(decoding: process.stderr, as: UTF8.self) }
             // Opening the FIFO for writing succeeds once the program has opened it for reading: it is in main.
             var writer: Int32 = -1
-            let deadline = Date().addingTimeInterval(30)
-            while writer < 0 {
+            let reading = waitUntil(timeout: .seconds(30), every: .microseconds(200)) {
                 writer = open(fifo, O_WRONLY | O_NONBLOCK | O_CLOEXEC)
-                try #require(
-                    writer >= 0 || (errno == ENXIO && Date() < deadline && process.wait(timeout: 0) == nil), "\(log())")
-                if writer < 0 { usleep(200) }
+                return writer >= 0 || errno != ENXIO || !process.isRunning
             }
+            try #require(reading && writer >= 0, "\(log())")
             process.send(SIGHUP)
             writeAll(bytes("OAUTH_FORWARD_TARGET=production-us\n"), to: writer)
             close(writer)
-            try waitFor(count: 1, of: "event=reload_requested ", in: log)
+            try waitForLog(containing: "event=reload_requested ", in: log, timeout: 20)
             #expect(process.wait(timeout: 0) == nil, "\(log())")
             let answer = Daemon.firstAnswer(at: socket, query: "e=1")
             #expect(answer.stdout == Daemon.redirect(to: Daemon.productionOura + bytes("?e=1")), "\(log())")

@@ -27,11 +27,12 @@ extension ServerSuites {
                 // Some answers before each reload, so that every one happens under traffic.
                 try load.waitForAnswers(load.answered + 20)
                 kill(supervisor, SIGHUP)
-                try waitFor(count: reload, of: "event=reload ", in: { setup.program.log })
+                try waitForLog(containing: "event=reload ", count: reload, in: { setup.program.log }, timeout: 20)
             }
             try load.waitForAnswers(load.answered + 20)
             // Every old worker has finished what it held and gone.
-            try waitFor(count: 2 * reloads, of: "event=worker_retired ", in: { setup.program.log }, timeout: 30)
+            try waitForLog(
+                containing: "event=worker_retired ", count: 2 * reloads, in: { setup.program.log }, timeout: 30)
             load.stop()
 
             #expect(load.failures.isEmpty, "\(load.failures.prefix(5)) of \(load.answered)\n\(setup.program.log)")
@@ -72,7 +73,7 @@ extension ServerSuites {
             for (index, (content, reason)) in broken.enumerated() {
                 try replace(binary, with: bytes(content))
                 kill(supervisor, SIGHUP)
-                try waitFor(count: index + 1, of: "event=reload_failed ", in: { daemon.log })
+                try waitForLog(containing: "event=reload_failed ", count: index + 1, in: { daemon.log }, timeout: 20)
                 #expect(daemon.log.contains(reason), "\(daemon.log)")
                 #expect(daemon.workers.sorted() == workers.sorted())
                 #expect(
@@ -81,8 +82,8 @@ extension ServerSuites {
             }
             #expect(rename(good, binary) == 0)
             kill(supervisor, SIGHUP)
-            try waitFor(count: 1, of: "event=reload ", in: { daemon.log })
-            try waitFor(count: 2, of: "event=worker_retired ", in: { daemon.log })
+            try waitForLog(containing: "event=reload ", in: { daemon.log }, timeout: 20)
+            try waitForLog(containing: "event=worker_retired ", count: 2, in: { daemon.log }, timeout: 20)
             #expect(Set(daemon.workers).isDisjoint(with: workers))
             #expect(
                 try daemon.get(query: "after=1").stdout
@@ -107,8 +108,8 @@ extension ServerSuites {
             try write(
                 "# changed\nOAUTH_FORWARD_TARGET='production-eu'\nOAUTH_FORWARD_OPTIONS=--workers 3 --threads 2\n")
             kill(supervisor, SIGHUP)
-            try waitFor(count: 1, of: "event=reload ", in: { daemon.log })
-            try waitFor(count: 2, of: "event=worker_retired ", in: { daemon.log })
+            try waitForLog(containing: "event=reload ", in: { daemon.log }, timeout: 20)
+            try waitForLog(containing: "event=worker_retired ", count: 2, in: { daemon.log }, timeout: 20)
             let production = bytes("https://api.eu.junction.com/v2/link/connect/oura")
             #expect(try daemon.get(query: "b=2").stdout == Daemon.redirect(to: production + bytes("?b=2")))
             try daemon.waitForWorkers(3)
@@ -116,7 +117,7 @@ extension ServerSuites {
 
             try write("OAUTH_FORWARD_TARGT=sandbox-us\n")
             kill(supervisor, SIGHUP)
-            try waitFor(count: 1, of: "event=reload_failed ", in: { daemon.log })
+            try waitForLog(containing: "event=reload_failed ", in: { daemon.log }, timeout: 20)
             #expect(daemon.log.contains("line 1: OAUTH_FORWARD_TARGT is not a setting this program reads"))
             #expect(try daemon.get(query: "c=3").stdout == Daemon.redirect(to: production + bytes("?c=3")))
             #expect(daemon.workers.sorted() == workers.sorted())
@@ -135,15 +136,6 @@ func replace(_ path: String, with content: [UInt8]) throws {
     writeAll(content, to: fd)
     close(fd)
     try #require(rename(temporary, path) == 0)
-}
-
-/// Waits until `text` occurs `count` times in what `log` returns.
-func waitFor(count: Int, of text: String, in log: () -> String, timeout: Double = 20) throws {
-    let deadline = Date().addingTimeInterval(timeout)
-    while log().components(separatedBy: text).count - 1 < count {
-        try #require(Date() < deadline, "expected \(count) of \(text) in the log:\n\(log())")
-        usleep(10_000)
-    }
 }
 
 /// Clients sending callbacks through a web server until stopped, half GET, half POST (response_mode=form_post),
@@ -176,11 +168,8 @@ final class CallbackLoad: @unchecked Sendable {
 
     /// Waits until `count` answers have come, or fails after 20 s.
     func waitForAnswers(_ count: Int) throws {
-        let deadline = Date().addingTimeInterval(20)
-        while answered < count {
-            try #require(Date() < deadline, "only \(answered) answers: \(failures.prefix(3))")
-            usleep(5_000)
-        }
+        let reached = waitUntil(timeout: .seconds(20), every: .milliseconds(5)) { answered >= count }
+        try #require(reached, "only \(answered) answers: \(failures.prefix(3))")
     }
 
     private func run(client: Int) {

@@ -69,11 +69,10 @@ extension ServerSuites {
         @Test func manyRequestsLeaveNoTrace() throws {
             let total = ProcessInfo.processInfo.environment["SOAK_REQUESTS"].flatMap(Int.init) ?? 20_000
             let setup = try NginxSetup(nginxWorkers: 2, daemon: ["serve", "--workers", "2", "--threads", "8"])
-            var workers = Daemon.children(of: setup.program.server.process.pid)
-            let started = Date()
-            while workers.count != 2 && Date().timeIntervalSince(started) < 10 {
-                usleep(20_000)
+            var workers: [pid_t] = []
+            _ = waitUntil(timeout: .seconds(10), every: .milliseconds(20)) {
                 workers = Daemon.children(of: setup.program.server.process.pid)
+                return workers.count == 2
             }
             try #require(workers.count == 2, "daemon workers: \(workers)")
             let socketsAtStart = workers.map(Daemon.socketCount)
@@ -117,8 +116,9 @@ extension ServerSuites {
 
             // With nginx gone its kept connections close, and each worker is back to the sockets it started with.
             setup.nginx.stop()
-            let deadline = Date().addingTimeInterval(20)
-            while workers.map(Daemon.socketCount) != socketsAtStart && Date() < deadline { usleep(50_000) }
+            _ = waitUntil(timeout: .seconds(20), every: .milliseconds(50)) {
+                workers.map(Daemon.socketCount) == socketsAtStart
+            }
             #expect(workers.map(Daemon.socketCount) == socketsAtStart, "\(workers.map(Daemon.descriptors))")
             print(
                 "soak: \(total) requests, worker RSS \(residentAfterWarmUp) KiB after warm-up, \(residentAfter) KiB after"

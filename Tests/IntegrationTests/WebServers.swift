@@ -44,17 +44,16 @@ final class ServerProcess {
         process = try ChildProcess("/usr/bin/setsid", [executable] + arguments, environment: serverEnvironment)
     }
 
-    var isRunning: Bool { process.wait(timeout: 0) == nil }
+    var isRunning: Bool { process.isRunning }
 
     /// Waits until the port accepts connections; throws with `diagnostics` when the server dies or never listens.
     func waitUntilListening(port: UInt16, timeout: Double = 15, diagnostics: () -> String) throws {
-        let deadline = Date().addingTimeInterval(timeout)
-        while !HTTPClient.isListening(port: port) {
-            guard isRunning, Date() < deadline else {
-                let output = String(decoding: process.stderr, as: UTF8.self)
-                throw ChildProcessError.timedOut("\(name) on port \(port): \(output) \(diagnostics())")
-            }
-            usleep(20_000)
+        let listening = waitUntil(timeout: .seconds(timeout), every: .milliseconds(20)) {
+            !isRunning || HTTPClient.isListening(port: port)
+        }
+        guard listening, isRunning else {
+            let output = String(decoding: process.stderr, as: UTF8.self)
+            throw ChildProcessError.timedOut("\(name) on port \(port): \(output) \(diagnostics())")
         }
         // Listening, but maybe someone else: the listening socket must belong to a process of this server.
         guard ownsListener(port: port) else {
@@ -121,13 +120,10 @@ final class SocketProgram {
         server = try ServerProcess(
             "spawn-fcgi", "/usr/bin/spawn-fcgi",
             ["-n", "-s", socketPath, "-M", "0660"] + owner + ["--", binary] + arguments)
-        let deadline = Date().addingTimeInterval(10)
-        while (try? FastCGIConnection(unixPath: socketPath)) == nil {
-            guard server.isRunning, Date() < deadline else {
-                throw ChildProcessError.timedOut("spawn-fcgi: \(log)")
-            }
-            usleep(10_000)
+        let serving = waitUntil(timeout: .seconds(10)) {
+            !server.isRunning || (try? FastCGIConnection(unixPath: socketPath)) != nil
         }
+        guard serving, server.isRunning else { throw ChildProcessError.timedOut("spawn-fcgi: \(log)") }
     }
 
     /// The program's own log: spawn-fcgi hands the program its stderr.
@@ -356,14 +352,4 @@ enum Callbacks {
 
     /// A sentinel code and state for log checks.
     static let secretTarget = bytes("/oauth_callback/oura?code=SECRETCODE&state=SECRETSTATE")
-
-    /// Waits for `file` to hold `text` (servers write their logs after the answer went out).
-    static func waitForFile(_ file: String, toContain text: String, timeout: Double = 5) -> Bool {
-        let deadline = Date().addingTimeInterval(timeout)
-        while !readText(file).contains(text) {
-            if Date() > deadline { return false }
-            usleep(20_000)
-        }
-        return true
-    }
 }
