@@ -106,6 +106,8 @@ extension ServerSuites {
             daemon.process.send(SIGHUP)
             try waitForLog(containing: "event=reload_failed ", in: { daemon.log }, timeout: 20)
             #expect(daemon.log.contains("a new worker exited before it was ready"), "\(daemon.log)")
+            // The two new workers, stopped, are reaped before the workers are counted.
+            try waitForLog(containing: "event=worker_retired ", count: 2, in: { daemon.log }, timeout: 20)
             #expect(daemon.process.wait(timeout: 0) == nil, "\(daemon.log)")
             #expect(Self.image(of: supervisor) == Self.identity(of: good))
             #expect(daemon.workers.sorted() == workers.sorted())
