@@ -161,6 +161,8 @@ extension ServerSuites {
             try replace(settings, with: bytes("OAUTH_FORWARD_TARGT=production-us\n"))
             try waitForLog(containing: "event=reload ", in: { daemon.log }, timeout: 20)
             #expect(!daemon.log.contains("reload_failed"), "\(daemon.log)")
+            // Once the old workers are gone, every connection is the new program's.
+            try waitForLog(containing: "event=worker_retired ", count: 2, in: { daemon.log }, timeout: 20)
             let production = bytes("https://api.eu.junction.com/v2/link/connect/oura")
             #expect(try daemon.get(query: "c=1").stdout == Daemon.redirect(to: production + bytes("?c=1")))
             #expect(daemon.process.wait(timeout: 0) == nil)
