@@ -1,4 +1,3 @@
-internal import CFastCGI
 import OAuthForward
 import Synchronization
 
@@ -15,8 +14,7 @@ import Glibc
 ///   inside the idle timeout cannot hold a thread for longer than that.
 /// - A thread waiting to accept must wake on shutdown: it sleeps in `poll` on the listener and a wake pipe.
 /// - No lock is held around accepting, so an idle kept-alive connection pins its own thread and no other.
-/// libfcgi then reads and writes the connection handed to it in `FCGX_Request.ipcFd`; the request's listening
-/// socket is -1, so libfcgi never accepts on its own.
+/// libfcgi then reads and writes the connection handed to it (`LibFCGIRequest`), and never accepts on its own.
 package final class FastCGIWorker: Sendable {
     package let listenFD: Int32
     package let settings: WorkerSettings
@@ -56,10 +54,8 @@ package final class FastCGIWorker: Sendable {
             Log.event("fatal", [("reason", error.message)])
             return 1
         }
-        // libfcgi lingers up to this long on close, waiting for the peer's end of stream; keep it within the
-        // idle timeout. Read by FCGX_Init.
-        setenv("LIBFCGI_OS_CLOSE_POLL_TIMEOUT", String(min(2000, settings.idleTimeout.milliseconds)), 1)
-        guard FCGX_Init() == 0 else {
+        // libfcgi's linger on close, kept within the idle timeout.
+        guard LibFCGI.initialize(closePollTimeout: .milliseconds(min(2000, settings.idleTimeout.milliseconds))) else {
             Log.event("fatal", [("reason", "FCGX_Init failed")])
             return 1
         }
@@ -174,16 +170,15 @@ package final class FastCGIWorker: Sendable {
         // has not said so yet, which the supervisor would take for a worker that cannot start.
         while !released.load(ordering: .acquiring) && !Shutdown.isRequested { usleep(500) }
         var cache = ConfigurationCache()
-        var request = FCGX_Request()
-        FCGX_InitRequest(&request, -1, 0)
+        var request = LibFCGIRequest()
         // This thread's duplicate of its connection's descriptor; see `Hold.fd`.
         var duplicate: Int32 = -1
         defer { if duplicate >= 0 { close(duplicate) } }
         while true {
-            let kept = request.ipcFd >= 0
+            let kept = request.holdsConnection
             if kept {
                 if Shutdown.isRequested && !Shutdown.isRetiring {
-                    FCGX_Free(&request, 1)
+                    request.free()
                     break
                 }
             } else {
@@ -192,22 +187,19 @@ package final class FastCGIWorker: Sendable {
                     duplicate = -1
                 }
                 guard let fd = acceptConnection(poller) else { break }
-                request.ipcFd = fd
-                // FCGX_Accept_r first finishes the previous request, closing its connection unless it was kept.
-                request.keepConnection = 1
+                request.take(connection: fd)
                 duplicate = fcntl(fd, F_DUPFD_CLOEXEC, 0)
             }
             let hold = Hold(fd: duplicate, since: .now, waitsOnKeptConnection: kept)
             holds.withLock { $0[index] = hold }
-            // A negative result: the connection ended, broke or timed out, and libfcgi has closed it.
-            if FCGX_Accept_r(&request) >= 0 {
+            // False: the connection ended, broke or timed out, and libfcgi has closed it.
+            if request.accept() {
                 holds.withLock { $0[index].waitsOnKeptConnection = false }
-                serve(&request, cache: &cache)
+                serve(request, cache: &cache)
                 // Stopping, a kept-alive connection is closed after this answer. Retiring, it is not: the web server
                 // may already have taken it for its next request before it sees the close, and it would then lose
                 // that request. It stays until the web server closes it, as nginx's keepalive_time makes it do.
-                if Shutdown.isRequested && !Shutdown.isRetiring { request.keepConnection = 0 }
-                FCGX_Finish_r(&request)
+                request.finish(closingConnection: Shutdown.isRequested && !Shutdown.isRetiring)
             }
             // Only now: the deadline also covers Finish, which may read what is left of the body. The duplicate
             // keeps the descriptor's number from going to another connection until this thread closes it.
@@ -266,43 +258,20 @@ package final class FastCGIWorker: Sendable {
         return nil
     }
 
-    private func serve(_ request: inout FCGX_Request, cache: inout ConfigurationCache) {
-        // The parameter strings are freed by the next accept, so everything is copied out now.
-        let envp = request.envp
-        let lookup = { (name: String) -> [UInt8]? in
-            FCGX_GetParam(name, envp).map { ProcessIO.bytes(ofCString: $0) }
-        }
-        let cgiRequest = RequestVariables.request(from: lookup)
-        let requestValues = ConfigurationValues(lookup)
+    private func serve(_ request: borrowing LibFCGIRequest, cache: inout ConfigurationCache) {
+        // Every value is a copy (`LibFCGIRequest.parameter`): libfcgi frees its strings at the next accept.
+        let cgiRequest = RequestVariables.request(from: { request.parameter($0) })
+        let requestValues = ConfigurationValues({ request.parameter($0) })
         let configuration =
             requestValues.isEmpty
             ? processConfiguration : cache.configuration(for: requestValues.overriding(processValues))
         let outcome = Forwarder.respond(to: cgiRequest, configuration: configuration)
 
-        discardBody(of: request)
-        let response = outcome.responseBytes
-        let written = response.withUnsafeBufferPointer { buffer in
-            buffer.withMemoryRebound(to: CChar.self) { FCGX_PutStr($0.baseAddress, Int32($0.count), request.out) }
-        }
-        // Closing the streams here, as FCGX_Finish_r would, sends the answer and reports a peer that vanished.
-        let errorClosed = FCGX_FClose(request.err)
-        let outputClosed = FCGX_FClose(request.out)
+        request.discardBody(upTo: RequestVariables.maximumDiscardedBody)
         var log = outcome.log
-        if written != response.count || errorClosed != 0 || outputClosed != 0 { log.writeError = "fastcgi" }
+        if !request.answer(outcome.responseBytes) { log.writeError = "fastcgi" }
         // The process's stderr, not the request's FCGI_STDERR: nginx files each FCGI_STDERR line in its error
         // log together with the request line, query string included, which would put the code and state there.
         ProcessIO.writeAll(log.line, to: 2)
-    }
-
-    /// Reads the request body to its end, bounded, so a kept-alive connection is left at a record boundary.
-    private func discardBody(of request: FCGX_Request) {
-        var remaining = RequestVariables.maximumDiscardedBody
-        withUnsafeTemporaryAllocation(of: CChar.self, capacity: 16384) { buffer in
-            while remaining > 0 {
-                let count = FCGX_GetStr(buffer.baseAddress, Int32(min(remaining, buffer.count)), request.in)
-                if count <= 0 { return }
-                remaining -= Int(count)
-            }
-        }
     }
 }
