@@ -1,17 +1,11 @@
-import Synchronization
-
 #if canImport(Glibc)
 import Glibc
 #endif
 
-/// Set by the SIGHUP handler, taken by the supervisor's loop.
-private let hangupFlag = Atomic<Bool>(false)
-/// The write end of the supervisor's event pipe.
-nonisolated(unsafe) private var eventWriteFD: Int32 = -1
-
 /// The supervisor's two signals besides the stopping ones: SIGHUP asks for a reload, SIGCHLD says a child ended.
 /// Each handler writes a byte to a pipe the supervisor's loop polls, so neither is missed between a check and a
-/// wait, as a blocking `waitpid` would miss a SIGHUP that came just before it.
+/// wait, as a blocking `waitpid` would miss a SIGHUP that came just before it. The handler is
+/// `SignalHandlers.supervisor`.
 enum SupervisorSignals {
     /// The read end of the event pipe; `drain` empties it.
     nonisolated(unsafe) private(set) static var eventFD: Int32 = -1
@@ -20,13 +14,7 @@ enum SupervisorSignals {
         guard let pipe = ProcessIO.signalPipe() else { return }
         (eventFD, eventWriteFD) = pipe
         var action = sigaction()
-        action.__sigaction_handler.sa_handler = { signal in
-            if signal == SIGHUP { hangupFlag.store(true, ordering: .releasing) }
-            let saved = errno
-            var byte: UInt8 = 1
-            _ = write(eventWriteFD, &byte, 1)
-            errno = saved
-        }
+        action.__sigaction_handler.sa_handler = SignalHandlers.supervisor
         sigemptyset(&action.sa_mask)
         action.sa_flags = SA_NOCLDSTOP
         sigaction(SIGHUP, &action, nil)
