@@ -61,19 +61,18 @@ package final class FastCGIWorker: Sendable {
         }
         // Every thread and every worker polls this socket; non-blocking, a lost race for a connection sends a
         // thread back to poll instead of blocking it in accept where shutdown cannot reach it.
-        _ = fcntl(listenFD, F_SETFL, fcntl(listenFD, F_GETFL) | O_NONBLOCK)
+        BestEffort.setNonBlocking(listenFD)
 
         // The connection threads start with SIGTERM, SIGINT and SIGQUIT blocked, so the kernel gives those signals to
         // this thread: libfcgi gives up a connection whose read or write a handler interrupts (EINTR), and
         // the threads learn of shutdown from the wake pipe anyway.
         var shutdownSignals = Shutdown.signalSet(worker: true)
-        var mask = sigset_t()
-        pthread_sigmask(SIG_BLOCK, &shutdownSignals, &mask)
+        var mask = BestEffort.setSignalMask(SIG_BLOCK, &shutdownSignals)
         var started = 0
         for index in 0..<settings.threads {
             if Threads.spawn({ self.serveConnections(thread: index) }) != nil { started += 1 }
         }
-        pthread_sigmask(SIG_SETMASK, &mask, nil)
+        BestEffort.setSignalMask(SIG_SETMASK, &mask)
         guard started > 0 else {
             Log.event("fatal", [("reason", "no thread could be started")])
             return 1
@@ -86,7 +85,7 @@ package final class FastCGIWorker: Sendable {
             Shutdown.sleep(milliseconds: tick)
             cutOverdueRequests()
             logUnloggedRefusals()
-            if let supervisor = settings.supervisor, getppid() != supervisor {
+            if let supervisor = settings.supervisor, SystemCall.getppid() != supervisor {
                 Log.event("supervisor_gone")
                 Shutdown.begin()
             }
@@ -98,7 +97,9 @@ package final class FastCGIWorker: Sendable {
         let retiring = Shutdown.isRetiring
         let inFlight = holds.withLock { holds in
             if !retiring {
-                for hold in holds where hold.waitsOnKeptConnection && hold.fd >= 0 { shutdown(hold.fd, Int32(SHUT_RD)) }
+                for hold in holds where hold.waitsOnKeptConnection && hold.fd >= 0 {
+                    BestEffort.shutdown(hold.fd, Int32(SHUT_RD))
+                }
             }
             return holds.filter { $0.fd >= 0 && (retiring || !$0.waitsOnKeptConnection) }.count
         }
@@ -108,7 +109,7 @@ package final class FastCGIWorker: Sendable {
             [("in_flight", "\(inFlight)"), ("grace_ms", "\(settings.grace.milliseconds)")])
         var waited = 0
         while finishedThreads.load(ordering: .acquiring) < started && waited < settings.grace.milliseconds {
-            usleep(10_000)
+            BestEffort.sleep(microseconds: 10_000)
             waited += 10
             cutOverdueRequests()
         }
@@ -133,11 +134,10 @@ package final class FastCGIWorker: Sendable {
         while pollingThreads.load(ordering: .acquiring) + finishedThreads.load(ordering: .acquiring) < threads,
             ContinuousClock.now < deadline
         {
-            usleep(1000)
+            BestEffort.sleep(microseconds: 1000)
         }
-        var byte: UInt8 = 1
-        _ = write(readyFD, &byte, 1)
-        close(readyFD)
+        BestEffort.writeByte(to: readyFD)
+        BestEffort.close(readyFD)
     }
 
     /// Shuts down each connection whose thread has waited for, read or answered its current request for longer
@@ -150,7 +150,7 @@ package final class FastCGIWorker: Sendable {
             var cut: [Duration] = []
             for index in holds.indices {
                 guard let since = holds[index].since, now - since >= limit, holds[index].fd >= 0 else { continue }
-                shutdown(holds[index].fd, Int32(SHUT_RDWR))
+                BestEffort.shutdown(holds[index].fd, Int32(SHUT_RDWR))
                 holds[index].since = nil
                 cut.append(now - since)
             }
@@ -161,19 +161,22 @@ package final class FastCGIWorker: Sendable {
 
     private func serveConnections(thread index: Int) {
         defer { finishedThreads.add(1, ordering: .releasing) }
-        guard let poller = AcceptPoller(listenFD: listenFD, wakeFD: Shutdown.wakeFD) else {
-            Log.event("thread_error", [("reason", "epoll setup failed"), ("errno", "\(errno)")])
+        let poller: AcceptPoller
+        do {
+            poller = try AcceptPoller(listenFD: listenFD, wakeFD: Shutdown.wakeFD)
+        } catch {
+            Log.event("thread_error", [("reason", "epoll setup failed"), ("errno", "\(error.code)")])
             return
         }
         pollingThreads.add(1, ordering: .releasing)
         // Nothing is accepted until the worker has said it is ready: a crafted record must not kill a worker that
         // has not said so yet, which the supervisor would take for a worker that cannot start.
-        while !released.load(ordering: .acquiring) && !Shutdown.isRequested { usleep(500) }
+        while !released.load(ordering: .acquiring) && !Shutdown.isRequested { BestEffort.sleep(microseconds: 500) }
         var cache = ConfigurationCache()
         var request = LibFCGIRequest()
         // This thread's duplicate of its connection's descriptor; see `Hold.fd`.
         var duplicate: Int32 = -1
-        defer { if duplicate >= 0 { close(duplicate) } }
+        defer { if duplicate >= 0 { BestEffort.close(duplicate) } }
         while true {
             let kept = request.holdsConnection
             if kept {
@@ -183,12 +186,13 @@ package final class FastCGIWorker: Sendable {
                 }
             } else {
                 if duplicate >= 0 {
-                    close(duplicate)
+                    BestEffort.close(duplicate)
                     duplicate = -1
                 }
                 guard let fd = acceptConnection(poller) else { break }
                 request.take(connection: fd)
-                duplicate = fcntl(fd, F_DUPFD_CLOEXEC, 0)
+                // Without a duplicate (out of descriptors), the request deadline cannot cut this connection.
+                duplicate = (try? SystemCall.duplicate(fd)) ?? -1
             }
             let hold = Hold(fd: duplicate, since: .now, waitsOnKeptConnection: kept)
             holds.withLock { $0[index] = hold }
@@ -213,46 +217,45 @@ package final class FastCGIWorker: Sendable {
             switch poller.wait() {
             case .shutdown: return nil
             case .interrupted: continue
-            case .failed:
-                Log.event("fatal", [("reason", "epoll_wait failed"), ("errno", "\(errno)")])
+            case .failed(let error):
+                Log.event("fatal", [("reason", "epoll_wait failed"), ("errno", "\(error.code)")])
                 return nil
             case .connectionWaiting: break
             }
-            let fd = accept(listenFD, nil, nil)
-            if fd < 0 {
-                switch errno {
-                case EAGAIN, EINTR, ECONNABORTED, EPROTO:
+            let fd: Int32
+            do {
+                fd = try SystemCall.accept(listenFD)
+            } catch {
+                switch error.code {
+                case EAGAIN, ECONNABORTED, EPROTO:
                     continue
                 case EMFILE, ENFILE, ENOMEM, ENOBUFS:
                     // Out of descriptors or memory: wait for some to be freed rather than exit.
-                    Log.event("accept_error", [("errno", "\(errno)")])
+                    Log.event("accept_error", [("errno", "\(error.code)")])
                     Shutdown.sleep(milliseconds: 100)
                     continue
                 default:
-                    Log.event("fatal", [("reason", "accept failed"), ("errno", "\(errno)")])
+                    Log.event("fatal", [("reason", "accept failed"), ("errno", "\(error.code)")])
                     return nil
                 }
             }
-            _ = fcntl(fd, F_SETFD, FD_CLOEXEC)
+            BestEffort.setCloseOnExec(fd)
             if isTCP, case .success(let allowed?) = allowlist {
                 let peer = PeerAllowlist.peerAddress(of: fd)
                 guard let peer, allowed.allows(peer) else {
-                    close(fd)
+                    BestEffort.close(fd)
                     if refusals.withLock({ $0.admit(at: .now) }) {
                         Log.event("refused", [("peer", peer.map(PeerAllowlist.text) ?? "unknown")])
                     }
                     continue
                 }
             }
-            var timeout = timeval(
+            let timeout = timeval(
                 tv_sec: settings.idleTimeout.milliseconds / 1000,
                 tv_usec: (settings.idleTimeout.milliseconds % 1000) * 1000)
-            setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
-            setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
-            if isTCP {
-                var on: Int32 = 1
-                setsockopt(fd, Int32(IPPROTO_TCP), TCP_NODELAY, &on, socklen_t(MemoryLayout<Int32>.size))
-            }
+            BestEffort.setOption(fd, SOL_SOCKET, SO_RCVTIMEO, timeout)
+            BestEffort.setOption(fd, SOL_SOCKET, SO_SNDTIMEO, timeout)
+            if isTCP { BestEffort.setOption(fd, Int32(IPPROTO_TCP), TCP_NODELAY, 1) }
             return fd
         }
         return nil

@@ -24,16 +24,16 @@ enum Shutdown {
     /// an error to log, not a death. Workers ignore SIGHUP, which is the supervisor's alone (a reload), so that a
     /// hangup sent to the whole process group does not stop them. The handler is `SignalHandlers.shutdown`.
     static func install(worker: Bool) {
-        if let pipe = ProcessIO.signalPipe() { (wakeFD, wakeWriteFD) = pipe }
+        if let pipe = try? ProcessIO.pipe(nonBlockingWrite: true) { (wakeFD, wakeWriteFD) = pipe }
         var action = sigaction()
         action.__sigaction_handler.sa_handler = SignalHandlers.shutdown
         sigemptyset(&action.sa_mask)
         action.sa_flags = 0
-        for signal in signals(worker: worker) { sigaction(signal, &action, nil) }
-        if worker { signal(SIGHUP, SIG_IGN) }
+        for signal in signals(worker: worker) { BestEffort.setAction(signal, &action) }
+        if worker { BestEffort.ignore(SIGHUP) }
         var unblock = signalSet(worker: worker)
-        pthread_sigmask(SIG_UNBLOCK, &unblock, nil)
-        signal(SIGPIPE, SIG_IGN)
+        BestEffort.setSignalMask(SIG_UNBLOCK, &unblock)
+        BestEffort.ignore(SIGPIPE)
     }
 
     /// The signals that stop a process: SIGTERM and SIGINT, and SIGQUIT, which retires a worker and stops the
@@ -51,15 +51,12 @@ enum Shutdown {
     /// Begins shutdown from ordinary code, as the signal handler would.
     static func begin() {
         shutdownFlag.store(true, ordering: .releasing)
-        if wakeWriteFD >= 0 {
-            var byte: UInt8 = 1
-            _ = write(wakeWriteFD, &byte, 1)
-        }
+        if wakeWriteFD >= 0 { BestEffort.writeByte(to: wakeWriteFD) }
     }
 
     /// Sleeps up to `milliseconds`, waking early when shutdown begins.
     static func sleep(milliseconds: Int) {
         var pfd = pollfd(fd: wakeFD, events: Int16(POLLIN), revents: 0)
-        _ = poll(&pfd, 1, Int32(clamping: milliseconds))
+        BestEffort.wait(&pfd, 1, milliseconds: Int32(clamping: milliseconds))
     }
 }

@@ -11,19 +11,19 @@ enum SupervisorSignals {
     nonisolated(unsafe) private(set) static var eventFD: Int32 = -1
 
     static func install() {
-        guard let pipe = ProcessIO.signalPipe() else { return }
+        guard let pipe = try? ProcessIO.pipe(nonBlockingWrite: true) else { return }
         (eventFD, eventWriteFD) = pipe
         var action = sigaction()
         action.__sigaction_handler.sa_handler = SignalHandlers.supervisor
         sigemptyset(&action.sa_mask)
         action.sa_flags = SA_NOCLDSTOP
-        sigaction(SIGHUP, &action, nil)
-        sigaction(SIGCHLD, &action, nil)
+        BestEffort.setAction(SIGHUP, &action)
+        BestEffort.setAction(SIGCHLD, &action)
         var unblock = sigset_t()
         sigemptyset(&unblock)
         sigaddset(&unblock, SIGHUP)
         sigaddset(&unblock, SIGCHLD)
-        pthread_sigmask(SIG_UNBLOCK, &unblock, nil)
+        BestEffort.setSignalMask(SIG_UNBLOCK, &unblock)
     }
 
     /// Whether a reload was asked for since the last call.
@@ -39,9 +39,10 @@ enum SupervisorSignals {
             pollfd(fd: eventFD, events: Int16(POLLIN), revents: 0),
             pollfd(fd: Shutdown.wakeFD, events: Int16(POLLIN), revents: 0),
         ]
-        _ = poll(&fds, stopping ? 1 : 2, Int32(clamping: milliseconds))
+        BestEffort.wait(&fds, stopping ? 1 : 2, milliseconds: Int32(clamping: milliseconds))
         var buffer = [UInt8](repeating: 0, count: 64)
-        while read(eventFD, &buffer, buffer.count) > 0 {}
+        // Until it is empty (EAGAIN).
+        while let count = try? SystemCall.read(eventFD, &buffer, buffer.count), count > 0 {}
     }
 
     /// The signals to hold back while the supervisor re-executes itself: the new program installs its handlers,
@@ -50,8 +51,6 @@ enum SupervisorSignals {
         var blocked = sigset_t()
         sigemptyset(&blocked)
         for signal in [SIGTERM, SIGINT, SIGQUIT, SIGHUP, SIGCHLD] { sigaddset(&blocked, signal) }
-        var previous = sigset_t()
-        pthread_sigmask(SIG_BLOCK, &blocked, &previous)
-        return previous
+        return BestEffort.setSignalMask(SIG_BLOCK, &blocked)
     }
 }
