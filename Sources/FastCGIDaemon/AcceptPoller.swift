@@ -14,44 +14,45 @@ import Glibc
 ///
 /// It owns its epoll descriptor alone: it cannot be copied, and closes the descriptor once, when it goes away.
 struct AcceptPoller: ~Copyable {
-    enum Event {
+    enum Event: Equatable {
         case connectionWaiting
         case shutdown
         case interrupted
-        case failed
+        case failed(SystemCallError)
     }
 
     let epoll: Int32
     let wakeFD: Int32
 
-    init?(listenFD: Int32, wakeFD: Int32) {
-        let epoll = epoll_create1(Int32(EPOLL_CLOEXEC))
-        guard epoll >= 0 else { return nil }
-        var listener = epoll_event()
-        listener.events = EPOLLIN.rawValue | EPOLLEXCLUSIVE.rawValue
-        listener.data.fd = listenFD
-        var wake = epoll_event()
-        wake.events = EPOLLIN.rawValue
-        wake.data.fd = wakeFD
+    init(listenFD: Int32, wakeFD: Int32) throws(SystemCallError) {
+        let epoll = try SystemCall.epollCreate()
         // Set up before it becomes the poller's, so that a failure here closes it here and nowhere else.
-        guard epoll_ctl(epoll, EPOLL_CTL_ADD, listenFD, &listener) == 0,
-            epoll_ctl(epoll, EPOLL_CTL_ADD, wakeFD, &wake) == 0
-        else {
-            Glibc.close(epoll)
-            return nil
+        do {
+            try SystemCall.epollAdd(epoll, listenFD, events: EPOLLIN.rawValue | EPOLLEXCLUSIVE.rawValue)
+            try SystemCall.epollAdd(epoll, wakeFD, events: EPOLLIN.rawValue)
+        } catch {
+            BestEffort.close(epoll)
+            throw error
         }
         self.epoll = epoll
         self.wakeFD = wakeFD
     }
 
-    deinit { Glibc.close(epoll) }
+    deinit { BestEffort.close(epoll) }
 
+    /// What woke the thread; `.failed` with the error when epoll_wait failed.
     func wait() -> Event {
         var events = (epoll_event(), epoll_event())
-        let count = withUnsafeMutableBytes(of: &events) {
-            epoll_wait(epoll, $0.baseAddress!.assumingMemoryBound(to: epoll_event.self), 2, -1)
+        let count: Int32
+        do {
+            count = try withUnsafeMutableBytes(of: &events) { (buffer) throws(SystemCallError) in
+                try SystemCall.epollWait(epoll, buffer.baseAddress!.assumingMemoryBound(to: epoll_event.self), 2)
+            }
+        } catch {
+            return .failed(error)
         }
-        if count < 0 { return errno == EINTR ? .interrupted : .failed }
+        // Without a time limit, nothing ready means a signal ended the wait.
+        if count == 0 { return .interrupted }
         // The listener wins over the wake pipe. With EPOLLEXCLUSIVE the kernel may have woken this thread alone for
         // the connection: given up here, it would wait in the backlog until another connection or another poller
         // made some thread look at the listener again, which after the last connection of a burst is never.

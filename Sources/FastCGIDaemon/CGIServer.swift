@@ -9,7 +9,7 @@ import Glibc
 package enum CGIServer {
     package static func respondToOneRequest() -> Int32 {
         // A server that closes the pipe early must not kill the process before its log line is written.
-        signal(SIGPIPE, SIG_IGN)
+        BestEffort.ignore(SIGPIPE)
         let lookup = ProcessIO.environment
         let request = RequestVariables.request(from: lookup)
         // Variables the environment lacks come from oauth-forward-cgi.conf beside the script, for suEXEC.

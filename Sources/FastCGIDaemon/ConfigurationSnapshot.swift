@@ -11,23 +11,37 @@ package enum ConfigurationSnapshot {
     /// Reads `path`, which must be a regular file of at most `limit` bytes, into a sealed memory file.
     static func make(path: String, limit: Int) -> Result<Int32, SnapshotError> {
         // Non-blocking, so that a FIFO cannot hold the supervisor; then refused for not being a regular file.
-        let file = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY)
-        guard file >= 0 else { return .failure(.cannotRead(SystemCallError(code: errno))) }
-        defer { close(file) }
-        var status = stat()
-        guard fstat(file, &status) == 0 else { return .failure(.cannotRead(SystemCallError(code: errno))) }
+        let file: Int32
+        let status: stat
+        do {
+            file = try SystemCall.open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY)
+        } catch {
+            return .failure(.cannotRead(error))
+        }
+        defer { BestEffort.close(file) }
+        do {
+            status = try SystemCall.fstat(file)
+        } catch {
+            return .failure(.cannotRead(error))
+        }
         guard (status.st_mode & S_IFMT) == S_IFREG else { return .failure(.notRegular) }
         let bytes: [UInt8]
         switch ProcessIO.readAll(file, limit: limit) {
         case .success(let read): bytes = read
         case .failure(let error): return .failure(.cannotRead(error))
         }
-        let snapshot = clinux_memfd_create("oauth-forward-cgi-config", CLINUX_MFD_CLOEXEC | CLINUX_MFD_ALLOW_SEALING)
-        guard snapshot >= 0 else { return .failure(.cannotKeep(SystemCallError(code: errno))) }
+        let snapshot: Int32
+        do {
+            snapshot = try SystemCall.sealableMemoryFile(name: "oauth-forward-cgi-config")
+        } catch {
+            return .failure(.cannotKeep(error))
+        }
         let seals = CLINUX_F_SEAL_SEAL | CLINUX_F_SEAL_SHRINK | CLINUX_F_SEAL_GROW | CLINUX_F_SEAL_WRITE
-        guard ProcessIO.writeAll(bytes, to: snapshot), fcntl(snapshot, CLINUX_F_ADD_SEALS, seals) == 0 else {
-            let error = SystemCallError(code: errno)
-            close(snapshot)
+        do {
+            try ProcessIO.write(bytes, to: snapshot)
+            try SystemCall.addSeals(snapshot, seals)
+        } catch {
+            BestEffort.close(snapshot)
             return .failure(.cannotKeep(error))
         }
         return .success(snapshot)
@@ -36,8 +50,8 @@ package enum ConfigurationSnapshot {
     /// Whether `fd` is a memory file that can no longer be written, grown, shrunk or unsealed.
     package static func isSealed(_ fd: Int32) -> Bool {
         let required = CLINUX_F_SEAL_SEAL | CLINUX_F_SEAL_SHRINK | CLINUX_F_SEAL_GROW | CLINUX_F_SEAL_WRITE
-        let seals = fcntl(fd, CLINUX_F_GET_SEALS)
-        return seals >= 0 && seals & required == required
+        guard let seals = try? SystemCall.seals(fd) else { return false }
+        return seals & required == required
     }
 
     /// The snapshot's bytes, from its start whatever its offset: the check, which shares the offset, read it first.

@@ -1,4 +1,3 @@
-internal import CFastCGI
 import OAuthForward
 import Synchronization
 
@@ -15,8 +14,7 @@ import Glibc
 ///   inside the idle timeout cannot hold a thread for longer than that.
 /// - A thread waiting to accept must wake on shutdown: it sleeps in `poll` on the listener and a wake pipe.
 /// - No lock is held around accepting, so an idle kept-alive connection pins its own thread and no other.
-/// libfcgi then reads and writes the connection handed to it in `FCGX_Request.ipcFd`; the request's listening
-/// socket is -1, so libfcgi never accepts on its own.
+/// libfcgi then reads and writes the connection handed to it (`LibFCGIRequest`), and never accepts on its own.
 package final class FastCGIWorker: Sendable {
     package let listenFD: Int32
     package let settings: WorkerSettings
@@ -56,28 +54,25 @@ package final class FastCGIWorker: Sendable {
             Log.event("fatal", [("reason", error.message)])
             return 1
         }
-        // libfcgi lingers up to this long on close, waiting for the peer's end of stream; keep it within the
-        // idle timeout. Read by FCGX_Init.
-        setenv("LIBFCGI_OS_CLOSE_POLL_TIMEOUT", String(min(2000, settings.idleTimeout.milliseconds)), 1)
-        guard FCGX_Init() == 0 else {
+        // libfcgi's linger on close, kept within the idle timeout.
+        guard LibFCGI.initialize(closePollTimeout: .milliseconds(min(2000, settings.idleTimeout.milliseconds))) else {
             Log.event("fatal", [("reason", "FCGX_Init failed")])
             return 1
         }
         // Every thread and every worker polls this socket; non-blocking, a lost race for a connection sends a
         // thread back to poll instead of blocking it in accept where shutdown cannot reach it.
-        _ = fcntl(listenFD, F_SETFL, fcntl(listenFD, F_GETFL) | O_NONBLOCK)
+        BestEffort.setNonBlocking(listenFD)
 
         // The connection threads start with SIGTERM, SIGINT and SIGQUIT blocked, so the kernel gives those signals to
         // this thread: libfcgi gives up a connection whose read or write a handler interrupts (EINTR), and
         // the threads learn of shutdown from the wake pipe anyway.
         var shutdownSignals = Shutdown.signalSet(worker: true)
-        var mask = sigset_t()
-        pthread_sigmask(SIG_BLOCK, &shutdownSignals, &mask)
+        var mask = BestEffort.setSignalMask(SIG_BLOCK, &shutdownSignals)
         var started = 0
         for index in 0..<settings.threads {
             if Threads.spawn({ self.serveConnections(thread: index) }) != nil { started += 1 }
         }
-        pthread_sigmask(SIG_SETMASK, &mask, nil)
+        BestEffort.setSignalMask(SIG_SETMASK, &mask)
         guard started > 0 else {
             Log.event("fatal", [("reason", "no thread could be started")])
             return 1
@@ -90,7 +85,7 @@ package final class FastCGIWorker: Sendable {
             Shutdown.sleep(milliseconds: tick)
             cutOverdueRequests()
             logUnloggedRefusals()
-            if let supervisor = settings.supervisor, getppid() != supervisor {
+            if let supervisor = settings.supervisor, SystemCall.getppid() != supervisor {
                 Log.event("supervisor_gone")
                 Shutdown.begin()
             }
@@ -102,7 +97,9 @@ package final class FastCGIWorker: Sendable {
         let retiring = Shutdown.isRetiring
         let inFlight = holds.withLock { holds in
             if !retiring {
-                for hold in holds where hold.waitsOnKeptConnection && hold.fd >= 0 { shutdown(hold.fd, Int32(SHUT_RD)) }
+                for hold in holds where hold.waitsOnKeptConnection && hold.fd >= 0 {
+                    BestEffort.shutdown(hold.fd, Int32(SHUT_RD))
+                }
             }
             return holds.filter { $0.fd >= 0 && (retiring || !$0.waitsOnKeptConnection) }.count
         }
@@ -112,7 +109,7 @@ package final class FastCGIWorker: Sendable {
             [("in_flight", "\(inFlight)"), ("grace_ms", "\(settings.grace.milliseconds)")])
         var waited = 0
         while finishedThreads.load(ordering: .acquiring) < started && waited < settings.grace.milliseconds {
-            usleep(10_000)
+            BestEffort.sleep(microseconds: 10_000)
             waited += 10
             cutOverdueRequests()
         }
@@ -137,11 +134,10 @@ package final class FastCGIWorker: Sendable {
         while pollingThreads.load(ordering: .acquiring) + finishedThreads.load(ordering: .acquiring) < threads,
             ContinuousClock.now < deadline
         {
-            usleep(1000)
+            BestEffort.sleep(microseconds: 1000)
         }
-        var byte: UInt8 = 1
-        _ = write(readyFD, &byte, 1)
-        close(readyFD)
+        BestEffort.writeByte(to: readyFD)
+        BestEffort.close(readyFD)
     }
 
     /// Shuts down each connection whose thread has waited for, read or answered its current request for longer
@@ -154,7 +150,7 @@ package final class FastCGIWorker: Sendable {
             var cut: [Duration] = []
             for index in holds.indices {
                 guard let since = holds[index].since, now - since >= limit, holds[index].fd >= 0 else { continue }
-                shutdown(holds[index].fd, Int32(SHUT_RDWR))
+                BestEffort.shutdown(holds[index].fd, Int32(SHUT_RDWR))
                 holds[index].since = nil
                 cut.append(now - since)
             }
@@ -165,49 +161,49 @@ package final class FastCGIWorker: Sendable {
 
     private func serveConnections(thread index: Int) {
         defer { finishedThreads.add(1, ordering: .releasing) }
-        guard let poller = AcceptPoller(listenFD: listenFD, wakeFD: Shutdown.wakeFD) else {
-            Log.event("thread_error", [("reason", "epoll setup failed"), ("errno", "\(errno)")])
+        let poller: AcceptPoller
+        do {
+            poller = try AcceptPoller(listenFD: listenFD, wakeFD: Shutdown.wakeFD)
+        } catch {
+            Log.event("thread_error", [("reason", "epoll setup failed"), ("errno", "\(error.code)")])
             return
         }
         pollingThreads.add(1, ordering: .releasing)
         // Nothing is accepted until the worker has said it is ready: a crafted record must not kill a worker that
         // has not said so yet, which the supervisor would take for a worker that cannot start.
-        while !released.load(ordering: .acquiring) && !Shutdown.isRequested { usleep(500) }
+        while !released.load(ordering: .acquiring) && !Shutdown.isRequested { BestEffort.sleep(microseconds: 500) }
         var cache = ConfigurationCache()
-        var request = FCGX_Request()
-        FCGX_InitRequest(&request, -1, 0)
+        var request = LibFCGIRequest()
         // This thread's duplicate of its connection's descriptor; see `Hold.fd`.
         var duplicate: Int32 = -1
-        defer { if duplicate >= 0 { close(duplicate) } }
+        defer { if duplicate >= 0 { BestEffort.close(duplicate) } }
         while true {
-            let kept = request.ipcFd >= 0
+            let kept = request.holdsConnection
             if kept {
                 if Shutdown.isRequested && !Shutdown.isRetiring {
-                    FCGX_Free(&request, 1)
+                    request.free()
                     break
                 }
             } else {
                 if duplicate >= 0 {
-                    close(duplicate)
+                    BestEffort.close(duplicate)
                     duplicate = -1
                 }
                 guard let fd = acceptConnection(poller) else { break }
-                request.ipcFd = fd
-                // FCGX_Accept_r first finishes the previous request, closing its connection unless it was kept.
-                request.keepConnection = 1
-                duplicate = fcntl(fd, F_DUPFD_CLOEXEC, 0)
+                request.take(connection: fd)
+                // Without a duplicate (out of descriptors), the request deadline cannot cut this connection.
+                duplicate = (try? SystemCall.duplicate(fd)) ?? -1
             }
             let hold = Hold(fd: duplicate, since: .now, waitsOnKeptConnection: kept)
             holds.withLock { $0[index] = hold }
-            // A negative result: the connection ended, broke or timed out, and libfcgi has closed it.
-            if FCGX_Accept_r(&request) >= 0 {
+            // False: the connection ended, broke or timed out, and libfcgi has closed it.
+            if request.accept() {
                 holds.withLock { $0[index].waitsOnKeptConnection = false }
-                serve(&request, cache: &cache)
+                serve(request, cache: &cache)
                 // Stopping, a kept-alive connection is closed after this answer. Retiring, it is not: the web server
                 // may already have taken it for its next request before it sees the close, and it would then lose
                 // that request. It stays until the web server closes it, as nginx's keepalive_time makes it do.
-                if Shutdown.isRequested && !Shutdown.isRetiring { request.keepConnection = 0 }
-                FCGX_Finish_r(&request)
+                request.finish(closingConnection: Shutdown.isRequested && !Shutdown.isRetiring)
             }
             // Only now: the deadline also covers Finish, which may read what is left of the body. The duplicate
             // keeps the descriptor's number from going to another connection until this thread closes it.
@@ -221,88 +217,64 @@ package final class FastCGIWorker: Sendable {
             switch poller.wait() {
             case .shutdown: return nil
             case .interrupted: continue
-            case .failed:
-                Log.event("fatal", [("reason", "epoll_wait failed"), ("errno", "\(errno)")])
+            case .failed(let error):
+                Log.event("fatal", [("reason", "epoll_wait failed"), ("errno", "\(error.code)")])
                 return nil
             case .connectionWaiting: break
             }
-            let fd = accept(listenFD, nil, nil)
-            if fd < 0 {
-                switch errno {
-                case EAGAIN, EINTR, ECONNABORTED, EPROTO:
+            let fd: Int32
+            do {
+                fd = try SystemCall.accept(listenFD)
+            } catch {
+                switch error.code {
+                case EAGAIN, ECONNABORTED, EPROTO:
                     continue
                 case EMFILE, ENFILE, ENOMEM, ENOBUFS:
                     // Out of descriptors or memory: wait for some to be freed rather than exit.
-                    Log.event("accept_error", [("errno", "\(errno)")])
+                    Log.event("accept_error", [("errno", "\(error.code)")])
                     Shutdown.sleep(milliseconds: 100)
                     continue
                 default:
-                    Log.event("fatal", [("reason", "accept failed"), ("errno", "\(errno)")])
+                    Log.event("fatal", [("reason", "accept failed"), ("errno", "\(error.code)")])
                     return nil
                 }
             }
-            _ = fcntl(fd, F_SETFD, FD_CLOEXEC)
+            BestEffort.setCloseOnExec(fd)
             if isTCP, case .success(let allowed?) = allowlist {
                 let peer = PeerAllowlist.peerAddress(of: fd)
                 guard let peer, allowed.allows(peer) else {
-                    close(fd)
+                    BestEffort.close(fd)
                     if refusals.withLock({ $0.admit(at: .now) }) {
                         Log.event("refused", [("peer", peer.map(PeerAllowlist.text) ?? "unknown")])
                     }
                     continue
                 }
             }
-            var timeout = timeval(
+            let timeout = timeval(
                 tv_sec: settings.idleTimeout.milliseconds / 1000,
                 tv_usec: (settings.idleTimeout.milliseconds % 1000) * 1000)
-            setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
-            setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
-            if isTCP {
-                var on: Int32 = 1
-                setsockopt(fd, Int32(IPPROTO_TCP), TCP_NODELAY, &on, socklen_t(MemoryLayout<Int32>.size))
-            }
+            BestEffort.setOption(fd, SOL_SOCKET, SO_RCVTIMEO, timeout)
+            BestEffort.setOption(fd, SOL_SOCKET, SO_SNDTIMEO, timeout)
+            if isTCP { BestEffort.setOption(fd, Int32(IPPROTO_TCP), TCP_NODELAY, 1) }
             return fd
         }
         return nil
     }
 
-    private func serve(_ request: inout FCGX_Request, cache: inout ConfigurationCache) {
-        // The parameter strings are freed by the next accept, so everything is copied out now.
-        let envp = request.envp
-        let lookup = { (name: String) -> [UInt8]? in
-            FCGX_GetParam(name, envp).map { ProcessIO.bytes(ofCString: $0) }
-        }
-        let cgiRequest = RequestVariables.request(from: lookup)
-        let requestValues = ConfigurationValues(lookup)
+    private func serve(_ request: borrowing LibFCGIRequest, cache: inout ConfigurationCache) {
+        // Every value is a copy (`LibFCGIRequest.parameter`): libfcgi frees its strings at the next accept.
+        let cgiRequest = RequestVariables.request(from: { request.parameter($0) })
+        let requestValues = ConfigurationValues({ request.parameter($0) })
         let configuration =
             requestValues.isEmpty
             ? processConfiguration : cache.configuration(for: requestValues.overriding(processValues))
         let outcome = Forwarder.respond(to: cgiRequest, configuration: configuration)
 
-        discardBody(of: request)
-        let response = outcome.responseBytes
-        let written = response.withUnsafeBufferPointer { buffer in
-            buffer.withMemoryRebound(to: CChar.self) { FCGX_PutStr($0.baseAddress, Int32($0.count), request.out) }
-        }
-        // Closing the streams here, as FCGX_Finish_r would, sends the answer and reports a peer that vanished.
-        let errorClosed = FCGX_FClose(request.err)
-        let outputClosed = FCGX_FClose(request.out)
+        request.discardBody(upTo: RequestVariables.maximumDiscardedBody)
         var log = outcome.log
-        if written != response.count || errorClosed != 0 || outputClosed != 0 { log.writeError = "fastcgi" }
+        if !request.answer(outcome.responseBytes) { log.writeError = "fastcgi" }
         // The process's stderr, not the request's FCGI_STDERR: nginx files each FCGI_STDERR line in its error
         // log together with the request line, query string included, which would put the code and state there.
         ProcessIO.writeAll(log.line, to: 2)
-    }
-
-    /// Reads the request body to its end, bounded, so a kept-alive connection is left at a record boundary.
-    private func discardBody(of request: FCGX_Request) {
-        var remaining = RequestVariables.maximumDiscardedBody
-        withUnsafeTemporaryAllocation(of: CChar.self, capacity: 16384) { buffer in
-            while remaining > 0 {
-                let count = FCGX_GetStr(buffer.baseAddress, Int32(min(remaining, buffer.count)), request.in)
-                if count <= 0 { return }
-                remaining -= Int(count)
-            }
-        }
     }
 }

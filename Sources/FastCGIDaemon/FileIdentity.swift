@@ -14,15 +14,19 @@ package struct FileIdentity: Equatable, Sendable, CustomStringConvertible {
 
     /// The file open as `fd`; nil if `fd` is not open.
     package init?(descriptor fd: Int32) {
-        var status = stat()
-        guard fstat(fd, &status) == 0 else { return nil }
+        guard let status = try? SystemCall.fstat(fd) else { return nil }
         self.init(device: UInt64(status.st_dev), inode: UInt64(status.st_ino))
     }
 
     /// The file `path` names itself, not what a symbolic link there points to; nil if there is none.
     package init?(path: String) {
-        var status = stat()
-        guard lstat(path, &status) == 0 else { return nil }
+        guard let identity = try? FileIdentity(at: path) else { return nil }
+        self = identity
+    }
+
+    /// The file `path` names itself, or why it cannot be known.
+    init(at path: String) throws(SystemCallError) {
+        let status = try SystemCall.lstat(path)
         self.init(device: UInt64(status.st_dev), inode: UInt64(status.st_ino))
     }
 

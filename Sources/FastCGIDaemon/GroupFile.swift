@@ -57,15 +57,24 @@ package struct GroupFile: Equatable, Sendable {
 
     /// The file at `path`, with plain open and read.
     package static func read(path: String = defaultPath) -> Result<GroupFile, GroupFileError> {
-        let fd = open(path, O_RDONLY | O_CLOEXEC)
-        guard fd >= 0 else { return .failure(.unreadable(path: path, code: errno)) }
-        defer { close(fd) }
+        let fd: Int32
+        do {
+            fd = try SystemCall.open(path, O_RDONLY | O_CLOEXEC)
+        } catch {
+            return .failure(.unreadable(path: path, code: error.code))
+        }
+        defer { BestEffort.close(fd) }
         var contents: [UInt8] = []
         var chunk = [UInt8](repeating: 0, count: 65536)
         while true {
-            let count = chunk.withUnsafeMutableBytes { Glibc.read(fd, $0.baseAddress, $0.count) }
-            if count < 0 && errno == EINTR { continue }
-            if count < 0 { return .failure(.unreadable(path: path, code: errno)) }
+            let count: Int
+            do throws(SystemCallError) {
+                count = try chunk.withUnsafeMutableBufferPointer { (buffer) throws(SystemCallError) in
+                    try SystemCall.read(fd, buffer.baseAddress!, buffer.count)
+                }
+            } catch {
+                return .failure(.unreadable(path: path, code: error.code))
+            }
             if count == 0 { return .success(GroupFile(contents: contents)) }
             contents += chunk[..<count]
             if contents.count > maximumSize { return .failure(.tooLarge(path: path)) }

@@ -121,15 +121,15 @@ package struct Handover: Equatable, Sendable {
         if let reason = handover.problem() { return .failure(HandoverError(value: text, reason: reason)) }
         // Open across the exec that brought them here; close-on-exec again, except the socket on fd 0, where
         // workers find it.
-        if handover.listenFD != 0 { _ = fcntl(handover.listenFD, F_SETFD, FD_CLOEXEC) }
-        if let configFD = handover.configFD { _ = fcntl(configFD, F_SETFD, FD_CLOEXEC) }
-        if let imageFD = handover.imageFD { close(imageFD) }
+        if handover.listenFD != 0 { BestEffort.setCloseOnExec(handover.listenFD) }
+        if let configFD = handover.configFD { BestEffort.setCloseOnExec(configFD) }
+        if let imageFD = handover.imageFD { BestEffort.close(imageFD) }
         return .success(handover)
     }
 
     /// Why this process cannot take the handover; nil when it can.
     package func problem() -> String? {
-        let pid = getpid()
+        let pid = SystemCall.getpid()
         guard supervisor == pid else { return "it was made for process \(supervisor), and this is process \(pid)" }
         guard Listener.isListeningSocket(listenFD), FileIdentity(descriptor: listenFD) == listenSocket else {
             return "fd \(listenFD) is not the listening socket \(listenSocket)"

@@ -39,36 +39,44 @@ package enum HealthProbe {
         _ request: FastCGIRequest, with address: ListenAddress, timeout: Duration
     ) -> Result<FastCGIResponse, HealthProbeError> {
         let deadline = ContinuousClock.now.advanced(by: timeout)
-        let type = Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue) | Int32(SOCK_NONBLOCK.rawValue)
-        let fd = socket(address.family, type, 0)
-        guard fd >= 0 else { return .failure(.cannotConnect(address, code: errno)) }
-        defer { close(fd) }
+        let fd: Int32
+        do {
+            fd = try SystemCall.socket(address.family, flags: Int32(SOCK_NONBLOCK.rawValue))
+        } catch {
+            return .failure(.cannotConnect(address, code: error.code))
+        }
+        defer { BestEffort.close(fd) }
 
-        if address.withSystemAddress({ connect(fd, $0, $1) }) != 0 {
+        do {
+            try address.withSystemAddress { (address, length) throws(SystemCallError) in
+                try SystemCall.connect(fd, address, length)
+            }
+        } catch {
             // A unix socket whose backlog is full says EAGAIN at once; TCP says EINPROGRESS and goes on.
-            guard errno == EINPROGRESS else { return .failure(.cannotConnect(address, code: errno)) }
+            guard error.code == EINPROGRESS else { return .failure(.cannotConnect(address, code: error.code)) }
             guard wait(fd, for: POLLOUT, until: deadline) else { return .failure(.timedOut(address, after: timeout)) }
-            var code: Int32 = 0
-            var length = socklen_t(MemoryLayout<Int32>.size)
-            getsockopt(fd, SOL_SOCKET, SO_ERROR, &code, &length)
+            // How the connection went; a socket whose error cannot be read is taken as connected, and the send
+            // that follows says otherwise.
+            let code = (try? SystemCall.socketOption(fd, SOL_SOCKET, SO_ERROR)) ?? 0
             if code != 0 { return .failure(.cannotConnect(address, code: code)) }
         }
 
         let bytes = request.bytes
         var sent = 0
         while sent < bytes.count {
-            let count = bytes[sent...].withUnsafeBytes { send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
-            if count >= 0 {
-                sent += count
-            } else if errno == EAGAIN {
+            do throws(SystemCallError) {
+                sent += try bytes[sent...].withUnsafeBufferPointer { (buffer) throws(SystemCallError) in
+                    try SystemCall.send(fd, buffer.baseAddress, buffer.count, flags: Int32(MSG_NOSIGNAL))
+                }
+            } catch let error where error.code == EAGAIN {
                 guard wait(fd, for: POLLOUT, until: deadline) else {
                     return .failure(.timedOut(address, after: timeout))
                 }
-            } else if errno == EPIPE || errno == ECONNRESET {
+            } catch let error where error.code == EPIPE || error.code == ECONNRESET {
                 // The peer hung up before taking the whole request: what it said first, if anything, says why.
                 break
-            } else if errno != EINTR {
-                return .failure(.lost(address, code: errno))
+            } catch {
+                return .failure(.lost(address, code: error.code))
             }
         }
 
@@ -76,13 +84,20 @@ package enum HealthProbe {
         var chunk = [UInt8](repeating: 0, count: 16384)
         while true {
             guard wait(fd, for: POLLIN, until: deadline) else { return .failure(.timedOut(address, after: timeout)) }
-            let count = chunk.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, 0) }
-            // A peer that closes with the request unread resets the connection, unix sockets too.
-            if count == 0 || (count < 0 && errno == ECONNRESET) { return .failure(.closed(address)) }
-            if count < 0 {
-                if errno == EINTR || errno == EAGAIN { continue }
-                return .failure(.lost(address, code: errno))
+            let count: Int
+            do throws(SystemCallError) {
+                count = try chunk.withUnsafeMutableBufferPointer { (buffer) throws(SystemCallError) in
+                    try SystemCall.recv(fd, buffer.baseAddress, buffer.count)
+                }
+            } catch let error where error.code == ECONNRESET {
+                // A peer that closes with the request unread resets the connection, unix sockets too.
+                return .failure(.closed(address))
+            } catch let error where error.code == EAGAIN {
+                continue
+            } catch {
+                return .failure(.lost(address, code: error.code))
             }
+            if count == 0 { return .failure(.closed(address)) }
             do throws(FastCGIResponseError) {
                 if let response = try reader.read(chunk[..<count]) { return .success(response) }
             } catch {
@@ -97,8 +112,10 @@ package enum HealthProbe {
             let remaining = ContinuousClock.now.duration(to: deadline)
             guard remaining > .zero else { return false }
             var entry = pollfd(fd: fd, events: Int16(events), revents: 0)
-            let ready = poll(&entry, 1, Int32(clamping: remaining.milliseconds + 1))
-            if ready > 0 || (ready < 0 && errno != EINTR) { return true }
+            // A poll that fails lets the call that follows say why.
+            guard let ready = try? SystemCall.poll(&entry, 1, timeout: Int32(clamping: remaining.milliseconds + 1))
+            else { return true }
+            if ready > 0 { return true }
         }
     }
 

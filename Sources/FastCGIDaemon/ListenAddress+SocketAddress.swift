@@ -14,7 +14,9 @@ extension ListenAddress {
 
     /// Calls `body` with the address as connect and bind take it. A numeric address was checked with inet_pton
     /// when it was parsed.
-    func withSystemAddress(_ body: (UnsafePointer<sockaddr>, socklen_t) -> Int32) -> Int32 {
+    func withSystemAddress(
+        _ body: (UnsafePointer<sockaddr>, socklen_t) throws(SystemCallError) -> Void
+    ) throws(SystemCallError) {
         switch self {
         case .unix(let path):
             var address = sockaddr_un()
@@ -22,19 +24,19 @@ extension ListenAddress {
             withUnsafeMutableBytes(of: &address.sun_path) { buffer in
                 for (index, byte) in path.utf8.enumerated() { buffer[index] = byte }
             }
-            return withSocketAddress(&address, body)
+            try withSocketAddress(&address, body)
         case .ipv4(let host, let port):
             var address = sockaddr_in()
             address.sin_family = sa_family_t(AF_INET)
             address.sin_port = port.bigEndian
             inet_pton(AF_INET, host, &address.sin_addr)
-            return withSocketAddress(&address, body)
+            try withSocketAddress(&address, body)
         case .ipv6(let host, let port):
             var address = sockaddr_in6()
             address.sin6_family = sa_family_t(AF_INET6)
             address.sin6_port = port.bigEndian
             inet_pton(AF_INET6, host, &address.sin6_addr)
-            return withSocketAddress(&address, body)
+            try withSocketAddress(&address, body)
         }
     }
 }
@@ -44,10 +46,15 @@ extension ListenAddress {
     package init?(boundTo fd: Int32) {
         var storage = sockaddr_storage()
         var length = socklen_t(MemoryLayout<sockaddr_storage>.size)
-        let named = withUnsafeMutablePointer(to: &storage) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &length) }
+        do {
+            try withUnsafeMutablePointer(to: &storage) { (pointer) throws(SystemCallError) in
+                try pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) { (address) throws(SystemCallError) in
+                    try SystemCall.getsockname(fd, address, &length)
+                }
+            }
+        } catch {
+            return nil
         }
-        guard named == 0 else { return nil }
         switch Int32(storage.ss_family) {
         case AF_UNIX:
             let path = withUnsafeBytes(of: &storage) { raw -> [UInt8] in

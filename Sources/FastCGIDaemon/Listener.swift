@@ -26,7 +26,7 @@ package struct Listener {
     /// (`StandardInput=socket`, spawn-fcgi, mod_fcgid).
     package static func inherited() -> Listener? {
         if let pid = ProcessIO.environment("LISTEN_PID").flatMap({ Int32(String(decoding: $0, as: UTF8.self)) }),
-            pid == getpid(),
+            pid == SystemCall.getpid(),
             let count = ProcessIO.environment("LISTEN_FDS").flatMap({ Int(String(decoding: $0, as: UTF8.self)) }),
             count >= 1, isListeningSocket(3)
         {
@@ -56,9 +56,7 @@ package struct Listener {
     }
 
     package static func isListeningSocket(_ fd: Int32) -> Bool {
-        var accepting: Int32 = 0
-        var length = socklen_t(MemoryLayout<Int32>.size)
-        return getsockopt(fd, SOL_SOCKET, SO_ACCEPTCONN, &accepting, &length) == 0 && accepting == 1
+        (try? SystemCall.socketOption(fd, SOL_SOCKET, SO_ACCEPTCONN)) == 1
     }
 
     package static func open(
@@ -73,66 +71,91 @@ package struct Listener {
     private static func openUnix(
         path: String, address: ListenAddress, mode: mode_t, group: gid_t?
     ) throws(ListenerError) -> Listener {
-        var status = stat()
-        if lstat(path, &status) == 0 {
+        if let status = try? SystemCall.lstat(path) {
             guard (status.st_mode & S_IFMT) == S_IFSOCK else {
                 throw ListenerError(message: "\(path) exists and is not a socket; refusing to replace it")
             }
             // A socket file is stale unless something still answers on it.
-            let probe = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
-            let answered = address.withSystemAddress { connect(probe, $0, $1) }
-            close(probe)
-            guard answered != 0 else {
+            var answered = false
+            if let probe = try? SystemCall.socket(AF_UNIX) {
+                answered =
+                    (try? address.withSystemAddress { (address, length) throws(SystemCallError) in
+                        try SystemCall.connect(probe, address, length)
+                    }) != nil
+                BestEffort.close(probe)
+            }
+            guard !answered else {
                 throw ListenerError(
                     message: "a live process is listening on \(path); stop it first, or choose another --listen")
             }
-            unlink(path)
+            BestEffort.unlink(path)
         }
-        let fd = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
-        guard fd >= 0 else { throw ListenerError(message: "socket() failed: \(errorText())") }
+        let fd: Int32
+        do {
+            fd = try SystemCall.socket(AF_UNIX)
+        } catch {
+            throw ListenerError(message: "socket() failed: \(error.message)")
+        }
         // Created with no permissions for others from the first instant; the mode is set right after.
-        let previousMask = umask(0o177)
-        let bound = address.withSystemAddress { bind(fd, $0, $1) }
-        umask(previousMask)
-        guard bound == 0 else {
-            let text = errorText()
-            close(fd)
-            throw ListenerError(message: "cannot bind \(path): \(text)")
+        let previousMask = SystemCall.umask(0o177)
+        var bindError: SystemCallError?
+        do {
+            try address.withSystemAddress { (address, length) throws(SystemCallError) in
+                try SystemCall.bind(fd, address, length)
+            }
+        } catch {
+            bindError = error
         }
-        if let group, chown(path, uid_t.max, group) != 0 {
-            let text = errorText()
-            close(fd)
-            unlink(path)
-            throw ListenerError(message: "cannot give \(path) to group \(group): \(text)")
+        _ = SystemCall.umask(previousMask)
+        if let bindError {
+            BestEffort.close(fd)
+            throw ListenerError(message: "cannot bind \(path): \(bindError.message)")
         }
-        guard chmod(path, mode) == 0, listen(fd, backlog) == 0 else {
-            let text = errorText()
-            close(fd)
-            unlink(path)
-            throw ListenerError(message: "cannot listen on \(path): \(text)")
+        if let group {
+            do {
+                try SystemCall.chown(path, group: group)
+            } catch {
+                BestEffort.close(fd)
+                BestEffort.unlink(path)
+                throw ListenerError(message: "cannot give \(path) to group \(group): \(error.message)")
+            }
+        }
+        do {
+            try SystemCall.chmod(path, mode)
+            try SystemCall.listen(fd, backlog: backlog)
+        } catch {
+            BestEffort.close(fd)
+            BestEffort.unlink(path)
+            throw ListenerError(message: "cannot listen on \(path): \(error.message)")
         }
         // Known by its identity from here on: at stop, a file another service has put at the same path stays.
-        guard let identity = FileIdentity(path: path) else {
-            let text = errorText()
-            close(fd)
-            throw ListenerError(message: "cannot find \(path) after binding it: \(text)")
+        let identity: FileIdentity
+        do {
+            identity = try FileIdentity(at: path)
+        } catch {
+            BestEffort.close(fd)
+            throw ListenerError(message: "cannot find \(path) after binding it: \(error.message)")
         }
         return Listener(fd: fd, socketFile: (path, identity), description: "unix:\(path)")
     }
 
     private static func openTCP(_ address: ListenAddress) throws(ListenerError) -> Listener {
-        let fd = socket(address.family, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
-        guard fd >= 0 else { throw ListenerError(message: "socket() failed: \(errorText())") }
-        var on: Int32 = 1
-        setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &on, socklen_t(MemoryLayout<Int32>.size))
-        if address.family == AF_INET6 {
-            setsockopt(fd, Int32(IPPROTO_IPV6), IPV6_V6ONLY, &on, socklen_t(MemoryLayout<Int32>.size))
+        let fd: Int32
+        do {
+            fd = try SystemCall.socket(address.family)
+        } catch {
+            throw ListenerError(message: "socket() failed: \(error.message)")
         }
-        let bound = address.withSystemAddress { bind(fd, $0, $1) }
-        guard bound == 0, listen(fd, backlog) == 0 else {
-            let text = errorText()
-            close(fd)
-            throw ListenerError(message: "cannot listen on \(address.description): \(text)")
+        BestEffort.setOption(fd, SOL_SOCKET, SO_REUSEADDR, 1)
+        if address.family == AF_INET6 { BestEffort.setOption(fd, Int32(IPPROTO_IPV6), IPV6_V6ONLY, 1) }
+        do {
+            try address.withSystemAddress { (address, length) throws(SystemCallError) in
+                try SystemCall.bind(fd, address, length)
+            }
+            try SystemCall.listen(fd, backlog: backlog)
+        } catch {
+            BestEffort.close(fd)
+            throw ListenerError(message: "cannot listen on \(address.description): \(error.message)")
         }
         return Listener(fd: fd, description: address.description)
     }
@@ -141,20 +164,18 @@ package struct Listener {
     /// socket that took its place.
     package func removeOwnedPath() {
         guard let socketFile, FileIdentity(path: socketFile.path) == socketFile.identity else { return }
-        unlink(socketFile.path)
+        BestEffort.unlink(socketFile.path)
     }
 }
 
 /// Calls `body` with a `sockaddr_un`, `sockaddr_in` or `sockaddr_in6` seen as the `sockaddr` and length that
 /// bind and connect take.
 func withSocketAddress<Address>(
-    _ address: inout Address, _ body: (UnsafePointer<sockaddr>, socklen_t) -> Int32
-) -> Int32 {
-    withUnsafePointer(to: &address) {
-        $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { body($0, socklen_t(MemoryLayout<Address>.size)) }
+    _ address: inout Address, _ body: (UnsafePointer<sockaddr>, socklen_t) throws(SystemCallError) -> Void
+) throws(SystemCallError) {
+    try withUnsafePointer(to: &address) { (pointer) throws(SystemCallError) in
+        try pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) { (address) throws(SystemCallError) in
+            try body(address, socklen_t(MemoryLayout<Address>.size))
+        }
     }
-}
-
-func errorText(_ code: Int32 = errno) -> String {
-    String(cString: strerror(code))
 }

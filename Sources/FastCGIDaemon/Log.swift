@@ -8,7 +8,7 @@ import Glibc
 package enum Log {
     package static func event(_ name: String, _ fields: [(String, String)] = []) {
         var line = LogLine()
-        line.add("pid", Int(getpid()))
+        line.add("pid", Int(SystemCall.getpid()))
         line.add("event", name)
         for (key, value) in fields { line.add(key, value) }
         ProcessIO.writeAll(line.line, to: 2)

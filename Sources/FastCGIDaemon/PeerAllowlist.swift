@@ -84,23 +84,30 @@ package struct PeerAllowlist: Equatable, Sendable {
 
     /// The TCP address `fd` is bound to, nil for a unix socket.
     static func localAddress(of fd: Int32) -> (address: [UInt8], description: String)? {
-        socketAddress(of: fd, using: getsockname).map { ($0.address, "\(text($0.address)):\($0.port)") }
+        socketAddress(of: fd, using: SystemCall.getsockname).map { ($0.address, "\(text($0.address)):\($0.port)") }
     }
 
     /// The network bytes of the address a TCP connection comes from, nil for a unix socket.
     static func peerAddress(of fd: Int32) -> [UInt8]? {
-        socketAddress(of: fd, using: getpeername)?.address
+        socketAddress(of: fd, using: SystemCall.getpeername)?.address
     }
 
     private static func socketAddress(
-        of fd: Int32, using call: (Int32, UnsafeMutablePointer<sockaddr>, UnsafeMutablePointer<socklen_t>) -> Int32
+        of fd: Int32,
+        using call: (Int32, UnsafeMutablePointer<sockaddr>, UnsafeMutablePointer<socklen_t>) throws(SystemCallError)
+            -> Void
     ) -> (address: [UInt8], port: UInt16)? {
         var storage = sockaddr_storage()
         var length = socklen_t(MemoryLayout<sockaddr_storage>.size)
-        let named = withUnsafeMutablePointer(to: &storage) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { call(fd, $0, &length) == 0 }
+        do {
+            try withUnsafeMutablePointer(to: &storage) { (pointer) throws(SystemCallError) in
+                try pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) { (address) throws(SystemCallError) in
+                    try call(fd, address, &length)
+                }
+            }
+        } catch {
+            return nil
         }
-        guard named else { return nil }
         switch Int32(storage.ss_family) {
         case AF_INET:
             return withUnsafeBytes(of: &storage) { raw in

@@ -2,7 +2,7 @@
 import Glibc
 #endif
 
-/// The few system calls the executable makes, with their retry rules in one place.
+/// What the program does with files, pipes and processes, built on `SystemCall`, which makes the system calls.
 package enum ProcessIO {
     /// The bytes of an environment variable, exactly as the process received them.
     package static func environment(_ name: String) -> [UInt8]? {
@@ -19,15 +19,6 @@ package enum ProcessIO {
         return arguments.last { String(decoding: $0, as: UTF8.self) == parsed } ?? Array(parsed.utf8)
     }
 
-    /// `body` with `bytes`, a path or a name that may not be valid UTF-8, as a NUL-terminated C string.
-    static func withCString<Result>(_ bytes: [UInt8], _ body: (UnsafePointer<CChar>) -> Result) -> Result {
-        var terminated = bytes
-        terminated.append(0)
-        return terminated.withUnsafeBufferPointer { buffer in
-            buffer.withMemoryRebound(to: CChar.self) { body($0.baseAddress!) }
-        }
-    }
-
     package static func bytes(ofCString pointer: UnsafePointer<CChar>) -> [UInt8] {
         let count = strlen(pointer)
         return pointer.withMemoryRebound(to: UInt8.self, capacity: count) {
@@ -39,16 +30,21 @@ package enum ProcessIO {
     /// the file that replaced it, and `check` finds the settings file beside it. Nil without /proc.
     package static func executablePath() -> String? {
         var buffer = [CChar](repeating: 0, count: Int(PATH_MAX) + 1)
-        let length = readlink("/proc/self/exe", &buffer, buffer.count - 1)
-        guard length > 0 else { return nil }
+        guard let length = try? SystemCall.readlink("/proc/self/exe", &buffer, buffer.count - 1), length > 0 else {
+            return nil
+        }
         return String(decoding: buffer[..<length].map { UInt8(bitPattern: $0) }, as: UTF8.self)
     }
 
     /// The whole of a small file: at most `limit` bytes, or EFBIG.
     package static func readFile(_ path: String, limit: Int) -> Result<[UInt8], SystemCallError> {
-        let fd = open(path, O_RDONLY | O_CLOEXEC)
-        guard fd >= 0 else { return .failure(SystemCallError(code: errno)) }
-        defer { close(fd) }
+        let fd: Int32
+        do {
+            fd = try SystemCall.open(path, O_RDONLY | O_CLOEXEC)
+        } catch {
+            return .failure(error)
+        }
+        defer { BestEffort.close(fd) }
         return readAll(fd, limit: limit)
     }
 
@@ -59,11 +55,21 @@ package enum ProcessIO {
         var buffer = [UInt8](repeating: 0, count: 4096)
         var positional = true
         while true {
-            var count = positional ? pread(fd, &buffer, buffer.count, off_t(content.count)) : -1
-            if count < 0 && positional && errno == ESPIPE { positional = false }
-            if !positional { count = read(fd, &buffer, buffer.count) }
-            if count < 0 && errno == EINTR { continue }
-            if count < 0 { return .failure(SystemCallError(code: errno)) }
+            let count: Int
+            do {
+                if positional {
+                    do {
+                        count = try SystemCall.pread(fd, &buffer, buffer.count, at: content.count)
+                    } catch let error where error.code == ESPIPE {
+                        positional = false
+                        continue
+                    }
+                } else {
+                    count = try SystemCall.read(fd, &buffer, buffer.count)
+                }
+            } catch {
+                return .failure(error)
+            }
             if count == 0 { return .success(content) }
             content += buffer[..<count]
             if content.count > limit { return .failure(SystemCallError(code: EFBIG)) }
@@ -72,23 +78,23 @@ package enum ProcessIO {
 
     /// Whether `pid` is a child of this process, running or ended and not yet reaped; the check reaps nothing.
     static func isChild(_ pid: pid_t) -> Bool {
-        var info = siginfo_t()
-        while true {
-            if waitid(P_PID, id_t(pid), &info, WEXITED | WNOHANG | WNOWAIT) == 0 { return true }
-            if errno != EINTR { return false }
+        do {
+            try SystemCall.waitidWithoutReaping(pid)
+            return true
+        } catch {
+            return false
         }
     }
 
-    /// A pipe for a signal handler to write a byte to and a loop to poll: both ends non-blocking, so a full pipe
-    /// never blocks the handler, and close-on-exec.
-    static func signalPipe() -> (read: Int32, write: Int32)? {
-        var fds: [Int32] = [-1, -1]
-        guard pipe(&fds) == 0 else { return nil }
-        for fd in fds {
-            _ = fcntl(fd, F_SETFD, FD_CLOEXEC)
-            _ = fcntl(fd, F_SETFL, O_NONBLOCK)
-        }
-        return (fds[0], fds[1])
+    /// A pipe, both ends close-on-exec, its read end non-blocking, for a loop to poll; `nonBlockingWrite` for a
+    /// signal handler to write a byte to, which a full pipe must never block.
+    static func pipe(nonBlockingWrite: Bool) throws(SystemCallError) -> (read: Int32, write: Int32) {
+        let fds = try SystemCall.pipe()
+        BestEffort.setCloseOnExec(fds.read)
+        BestEffort.setCloseOnExec(fds.write)
+        BestEffort.setNonBlocking(fds.read)
+        if nonBlockingWrite { BestEffort.setNonBlocking(fds.write) }
+        return fds
     }
 
     /// Starts `path` with `arguments` (argv[0] first) and this process's environment, bytes and all, less the
@@ -97,25 +103,29 @@ package enum ProcessIO {
         _ path: String, arguments: [[UInt8]], environment: [String], replacing: [String],
         actions: inout posix_spawn_file_actions_t, attributes: inout posix_spawnattr_t
     ) -> Result<pid_t, SystemCallError> {
-        var pid: pid_t = 0
-        let result = withProcessBlocks(arguments, environment, replacing) { argv, envp in
-            posix_spawn(&pid, path, &actions, &attributes, argv, envp)
+        withProcessBlocks(arguments, environment, replacing) { argv, envp in
+            do throws(SystemCallError) {
+                return .success(
+                    try SystemCall.spawn(path, actions: &actions, attributes: &attributes, argv: argv, envp: envp))
+            } catch {
+                return .failure(error)
+            }
         }
-        return result == 0 ? .success(pid) : .failure(SystemCallError(code: result))
     }
 
     /// Replaces this process by `path`, with the environment as `spawn` makes it. Returns only on failure.
     static func execute(
         _ path: String, arguments: [[UInt8]], environment: [String], replacing: [String]
     ) -> SystemCallError {
-        _ = withProcessBlocks(arguments, environment, replacing) { argv, envp in execve(path, argv, envp) }
-        return SystemCallError(code: errno)
+        withProcessBlocks(arguments, environment, replacing) { argv, envp in
+            SystemCall.execve(path, argv: argv, envp: envp)
+        }
     }
 
-    private static func withProcessBlocks(
+    private static func withProcessBlocks<Outcome>(
         _ arguments: [[UInt8]], _ environment: [String], _ replacing: [String],
-        _ body: ([UnsafeMutablePointer<CChar>?], [UnsafeMutablePointer<CChar>?]) -> Int32
-    ) -> Int32 {
+        _ body: ([UnsafeMutablePointer<CChar>?], [UnsafeMutablePointer<CChar>?]) -> Outcome
+    ) -> Outcome {
         let replaced = replacing.map { Array("\($0)=".utf8) }
         var inherited: [UnsafeMutablePointer<CChar>?] = []
         var index = 0
@@ -143,23 +153,35 @@ package enum ProcessIO {
         return copy
     }
 
-    /// Writes all of `bytes` to `fd`, riding out partial writes and signals. Returns false when the peer is gone.
+    /// Writes all of `bytes` to `fd`, riding out partial writes.
+    static func write(_ bytes: [UInt8], to fd: Int32) throws(SystemCallError) {
+        try bytes.withUnsafeBufferPointer { (buffer) throws(SystemCallError) in
+            var offset = 0
+            while offset < buffer.count {
+                offset += try SystemCall.write(fd, buffer.baseAddress! + offset, buffer.count - offset)
+            }
+        }
+    }
+
+    /// Writes all of `bytes` to `fd`, riding out partial writes. Returns false when the peer is gone.
+    ///
+    /// Discardable for a message or a log line, on stderr or a terminal's stdout: a write there that fails has
+    /// nowhere left to be reported. A caller that can report it (an answer on stdout) checks it.
     @discardableResult
     package static func writeAll(_ bytes: [UInt8], to fd: Int32) -> Bool {
+        // Not `write(_:to:)` and a catch: small, it is inlined into the CGI path, as it was before the layer.
         bytes.withUnsafeBytes { buffer in
             var offset = 0
             while offset < buffer.count {
-                let written = write(fd, buffer.baseAddress! + offset, buffer.count - offset)
-                if written < 0 {
-                    if errno == EINTR { continue }
-                    return false
-                }
+                guard let written = try? SystemCall.write(fd, buffer.baseAddress! + offset, buffer.count - offset)
+                else { return false }
                 offset += written
             }
             return true
         }
     }
 
+    /// A message or a log line, whose failed write has nowhere left to be reported (see above).
     package static func writeAll(_ text: String, to fd: Int32) {
         writeAll(Array(text.utf8), to: fd)
     }
@@ -169,9 +191,9 @@ package enum ProcessIO {
         var remaining = limit
         withUnsafeTemporaryAllocation(byteCount: 16384, alignment: 1) { buffer in
             while remaining > 0 {
-                let count = read(fd, buffer.baseAddress!, min(remaining, buffer.count))
-                if count < 0 && errno == EINTR { continue }
-                if count <= 0 { return }
+                guard let count = try? SystemCall.read(fd, buffer.baseAddress!, min(remaining, buffer.count)),
+                    count > 0
+                else { return }
                 remaining -= count
             }
         }

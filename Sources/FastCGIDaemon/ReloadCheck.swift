@@ -18,11 +18,22 @@ enum ReloadCheck {
     static func run(
         _ image: String, arguments: [[UInt8]], listenFD: Int32, configFD: Int32?
     ) -> Result<ReloadPlan, ReloadCheckError> {
-        guard let output = pipe(), let messages = pipe() else {
-            return .failure(.cannotStart(SystemCallError(code: errno)))
+        let output: (read: Int32, write: Int32)
+        let messages: (read: Int32, write: Int32)
+        do {
+            output = try ProcessIO.pipe(nonBlockingWrite: false)
+        } catch {
+            return .failure(.cannotStart(error))
         }
-        defer { close(output.read) }
-        defer { close(messages.read) }
+        do {
+            messages = try ProcessIO.pipe(nonBlockingWrite: false)
+        } catch {
+            BestEffort.close(output.read)
+            BestEffort.close(output.write)
+            return .failure(.cannotStart(error))
+        }
+        defer { BestEffort.close(output.read) }
+        defer { BestEffort.close(messages.read) }
         var actions = posix_spawn_file_actions_t()
         posix_spawn_file_actions_init(&actions)
         defer { posix_spawn_file_actions_destroy(&actions) }
@@ -39,8 +50,8 @@ enum ReloadCheck {
         posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGMASK))
         let spawned = ProcessIO.spawn(
             image, arguments: arguments, environment: [], replacing: [], actions: &actions, attributes: &attributes)
-        close(output.write)
-        close(messages.write)
+        BestEffort.close(output.write)
+        BestEffort.close(messages.write)
         guard case .success(let pid) = spawned else {
             if case .failure(let error) = spawned { return .failure(.cannotStart(error)) }
             return .failure(.timedOut)
@@ -53,10 +64,14 @@ enum ReloadCheck {
         while true {
             collect(from: output.read, into: &printed)
             collect(from: messages.read, into: &said)
-            if waitpid(pid, &status, WNOHANG) == pid { break }
+            if case let ended? = try? SystemCall.waitpid(pid, options: WNOHANG) {
+                status = ended.status
+                break
+            }
             if Shutdown.isRequested || ContinuousClock.now > deadline {
-                kill(pid, SIGKILL)
-                while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
+                BestEffort.kill(pid, SIGKILL)
+                // Reaped, so that it is no zombie; its status says nothing more.
+                _ = try? SystemCall.waitpid(pid, options: 0)
                 return .failure(Shutdown.isRequested ? .abandoned : .timedOut)
             }
             var fds = [
@@ -64,7 +79,7 @@ enum ReloadCheck {
                 pollfd(fd: messages.read, events: Int16(POLLIN), revents: 0),
                 pollfd(fd: Shutdown.wakeFD, events: Int16(POLLIN), revents: 0),
             ]
-            _ = poll(&fds, nfds_t(fds.count), 20)
+            BestEffort.wait(&fds, fds.count, milliseconds: 20)
         }
         collect(from: output.read, into: &printed)
         collect(from: messages.read, into: &said)
@@ -76,19 +91,11 @@ enum ReloadCheck {
         return .success(plan)
     }
 
-    /// A pipe whose read end is non-blocking, both ends close-on-exec.
-    private static func pipe() -> (read: Int32, write: Int32)? {
-        var fds: [Int32] = [-1, -1]
-        guard Glibc.pipe(&fds) == 0 else { return nil }
-        for fd in fds { _ = fcntl(fd, F_SETFD, FD_CLOEXEC) }
-        _ = fcntl(fds[0], F_SETFL, O_NONBLOCK)
-        return (fds[0], fds[1])
-    }
-
     /// Reads what `fd` has now, keeping up to `outputLimit` bytes.
     private static func collect(from fd: Int32, into kept: inout [UInt8]) {
         var buffer = [UInt8](repeating: 0, count: 4096)
-        while case let count = read(fd, &buffer, buffer.count), count > 0 {
+        // Until it has nothing more now (EAGAIN) or the check has closed it.
+        while let count = try? SystemCall.read(fd, &buffer, buffer.count), count > 0 {
             kept += buffer[..<min(count, max(0, outputLimit - kept.count))]
         }
     }

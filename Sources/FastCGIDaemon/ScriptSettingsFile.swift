@@ -25,38 +25,49 @@ package enum ScriptSettingsFile {
     package static func lookup(at path: [UInt8], program: [UInt8]) -> Lookup {
         // Non-blocking, so that a FIFO put there cannot hang the request; fstat refuses it next. A symbolic link is
         // never followed: it could name any file the program may read.
-        let fd = ProcessIO.withCString(path) { open($0, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOFOLLOW) }
-        guard fd >= 0 else {
-            if errno == ENOENT || errno == ENOTDIR { return .absent }
-            if errno == ELOOP { return refusal(path, .symbolicLink) }
-            return refusal(path, .unreadable(errorText()))
+        let fd: Int32
+        do {
+            guard let opened = try SystemCall.openIfPresent(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOFOLLOW) else {
+                return .absent
+            }
+            fd = opened
+        } catch {
+            if error.code == ELOOP { return refusal(path, .symbolicLink) }
+            return refusal(path, .unreadable(error.message))
         }
-        defer { close(fd) }
-        var status = stat()
-        guard fstat(fd, &status) == 0 else { return refusal(path, .unreadable(errorText())) }
+        defer { BestEffort.close(fd) }
+        let status: stat
+        do {
+            status = try SystemCall.fstat(fd)
+        } catch {
+            return refusal(path, .unreadable(error.message))
+        }
         // The program file's owner, looked up once and only when a rule needs it.
         var programOwnerLookedUp = false
         var programOwnerFound: UInt32? = nil
         let programOwner = { () -> UInt32? in
             if programOwnerLookedUp { return programOwnerFound }
             programOwnerLookedUp = true
-            var programStatus = stat()
-            if ProcessIO.withCString(program, { stat($0, &programStatus) }) == 0 {
-                programOwnerFound = programStatus.st_uid
+            do {
+                programOwnerFound = try SystemCall.stat(program).st_uid
+            } catch {
+                // Not found: nil, as ScriptSettings.problem takes it.
             }
             return programOwnerFound
         }
         if let problem = ScriptSettings.problem(
-            mode: status.st_mode, owner: status.st_uid, runningAs: geteuid(), programOwner: programOwner)
+            mode: status.st_mode, owner: status.st_uid, runningAs: SystemCall.geteuid(), programOwner: programOwner)
         {
             return refusal(path, problem)
         }
         // The directory: the path up to its last slash, which ScriptSettings.path always puts there.
         var directory = [UInt8(ascii: "/")]
         if let slash = path.lastIndex(of: UInt8(ascii: "/")), slash > 0 { directory = Array(path[..<slash]) }
-        var directoryStatus = stat()
-        guard ProcessIO.withCString(directory, { stat($0, &directoryStatus) }) == 0 else {
-            return refusal(path, .unreadable(errorText()))
+        let directoryStatus: stat
+        do {
+            directoryStatus = try SystemCall.stat(directory)
+        } catch {
+            return refusal(path, .unreadable(error.message))
         }
         if let problem = ScriptSettings.directoryProblem(
             mode: directoryStatus.st_mode, owner: directoryStatus.st_uid, programOwner: programOwner)
@@ -71,9 +82,12 @@ package enum ScriptSettingsFile {
         defer { buffer.deallocate() }
         var count = 0
         while count < capacity {
-            let got = read(fd, buffer + count, capacity - count)
-            if got < 0 && errno == EINTR { continue }
-            if got < 0 { return refusal(path, .unreadable(errorText())) }
+            let got: Int
+            do {
+                got = try SystemCall.read(fd, buffer + count, capacity - count)
+            } catch {
+                return refusal(path, .unreadable(error.message))
+            }
             if got == 0 { break }
             count += got
             if count >= Int(status.st_size) && count < capacity {

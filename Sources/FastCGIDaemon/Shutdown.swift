@@ -1,16 +1,6 @@
-import Synchronization
-
 #if canImport(Glibc)
 import Glibc
 #endif
-
-/// Set by the SIGTERM/SIGINT handler or `Shutdown.begin`, read by every thread. A lock-free atomic: safe to store
-/// from a signal handler, and a plain `sig_atomic_t` read across threads is a data race (ThreadSanitizer said so).
-private let shutdownFlag = Atomic<Bool>(false)
-/// Set with `shutdownFlag` when a worker was told to retire (SIGQUIT) rather than to stop.
-private let retireFlag = Atomic<Bool>(false)
-/// The write end of a pipe the handler writes a byte to, so threads sleeping in `poll` wake at once.
-nonisolated(unsafe) private var wakeWriteFD: Int32 = -1
 
 /// Graceful shutdown, for the supervisor and for workers alike.
 ///
@@ -32,28 +22,18 @@ enum Shutdown {
     /// Installs the handlers without SA_RESTART, so blocking calls return EINTR, and unblocks the signals, which a
     /// parent, or a supervisor re-executing itself, may hand down blocked. Also ignores SIGPIPE: a vanished peer is
     /// an error to log, not a death. Workers ignore SIGHUP, which is the supervisor's alone (a reload), so that a
-    /// hangup sent to the whole process group does not stop them.
+    /// hangup sent to the whole process group does not stop them. The handler is `SignalHandlers.shutdown`.
     static func install(worker: Bool) {
-        if let pipe = ProcessIO.signalPipe() { (wakeFD, wakeWriteFD) = pipe }
+        if let pipe = try? ProcessIO.pipe(nonBlockingWrite: true) { (wakeFD, wakeWriteFD) = pipe }
         var action = sigaction()
-        action.__sigaction_handler.sa_handler = { signal in
-            // The write may fail (a full pipe: EAGAIN), and the code the signal interrupted may be about to read errno.
-            let saved = errno
-            if signal == SIGQUIT { retireFlag.store(true, ordering: .releasing) }
-            shutdownFlag.store(true, ordering: .releasing)
-            if wakeWriteFD >= 0 {
-                var byte: UInt8 = 1
-                _ = write(wakeWriteFD, &byte, 1)
-            }
-            errno = saved
-        }
+        action.__sigaction_handler.sa_handler = SignalHandlers.shutdown
         sigemptyset(&action.sa_mask)
         action.sa_flags = 0
-        for signal in signals(worker: worker) { sigaction(signal, &action, nil) }
-        if worker { signal(SIGHUP, SIG_IGN) }
+        for signal in signals(worker: worker) { BestEffort.setAction(signal, &action) }
+        if worker { BestEffort.ignore(SIGHUP) }
         var unblock = signalSet(worker: worker)
-        pthread_sigmask(SIG_UNBLOCK, &unblock, nil)
-        signal(SIGPIPE, SIG_IGN)
+        BestEffort.setSignalMask(SIG_UNBLOCK, &unblock)
+        BestEffort.ignore(SIGPIPE)
     }
 
     /// The signals that stop a process: SIGTERM and SIGINT, and SIGQUIT, which retires a worker and stops the
@@ -71,15 +51,12 @@ enum Shutdown {
     /// Begins shutdown from ordinary code, as the signal handler would.
     static func begin() {
         shutdownFlag.store(true, ordering: .releasing)
-        if wakeWriteFD >= 0 {
-            var byte: UInt8 = 1
-            _ = write(wakeWriteFD, &byte, 1)
-        }
+        if wakeWriteFD >= 0 { BestEffort.writeByte(to: wakeWriteFD) }
     }
 
     /// Sleeps up to `milliseconds`, waking early when shutdown begins.
     static func sleep(milliseconds: Int) {
         var pfd = pollfd(fd: wakeFD, events: Int16(POLLIN), revents: 0)
-        _ = poll(&pfd, 1, Int32(clamping: milliseconds))
+        BestEffort.wait(&pfd, 1, milliseconds: Int32(clamping: milliseconds))
     }
 }

@@ -55,7 +55,7 @@ package struct Supervisor {
         var held = sigset_t()
         sigemptyset(&held)
         for signal in [SIGTERM, SIGINT, SIGQUIT, SIGHUP] { sigaddset(&held, signal) }
-        pthread_sigmask(SIG_BLOCK, &held, nil)
+        BestEffort.setSignalMask(SIG_BLOCK, &held)
     }
 
     /// What `--stop-delay` may be.
@@ -79,9 +79,9 @@ package struct Supervisor {
         mutating func readiness() -> Bool? {
             guard !isReady else { return true }
             var byte: UInt8 = 0
-            let count = read(readyFD, &byte, 1)
-            if count < 0 { return nil }
-            close(readyFD)
+            // Not yet (EAGAIN): the pipe is non-blocking.
+            guard let count = try? SystemCall.read(readyFD, &byte, 1) else { return nil }
+            BestEffort.close(readyFD)
             readyFD = -1
             isReady = count == 1
             return isReady
@@ -130,12 +130,12 @@ package struct Supervisor {
                 reload(onDisk, running: running, retiring: &retiring)
                 continue
             }
-            var status: Int32 = 0
-            let pid = waitpid(-1, &status, WNOHANG)
+            // None ended, or no child at all (ECHILD): the same to this loop.
+            let (pid, status) = (try? SystemCall.waitpid(-1, options: WNOHANG)) ?? (0, 0)
             if pid > 0, let index = running.firstIndex(where: { $0.pid == pid }) {
                 let lifetime = ContinuousClock.now - running[index].started
                 let wasReady = running[index].readiness() == true
-                if running[index].readyFD >= 0 { close(running[index].readyFD) }
+                if running[index].readyFD >= 0 { BestEffort.close(running[index].readyFD) }
                 running.remove(at: index)
                 var delay = backoff.delay(afterWorkerLived: lifetime, wasReady: wasReady)
                 // The back-off never leaves the socket without a worker: with none running, a hostile peer that
@@ -158,7 +158,7 @@ package struct Supervisor {
             } else {
                 let now = ContinuousClock.now
                 // A retiring worker is this process's child until it is reaped, so its pid cannot be reused meanwhile.
-                retiring.removeAll { $0.deadline < now && kill($0.pid, SIGKILL) != 0 && errno == ESRCH }
+                retiring.removeAll { $0.deadline < now && !Self.signal($0.pid, SIGKILL) }
                 if running.count >= workers {
                     SupervisorSignals.wait(milliseconds: retiring.isEmpty ? 1000 : 100)
                     continue
@@ -176,22 +176,28 @@ package struct Supervisor {
         if stopDelay > .zero { serveOn(running: &running, retiring: &retiring) }
         let all = running.map(\.pid) + retiring.map(\.pid)
         Log.event("stopping", [("workers", "\(all.count)"), ("grace_ms", "\(workerSettings.grace.milliseconds)")])
-        for pid in all { kill(pid, SIGTERM) }
+        for pid in all { BestEffort.kill(pid, SIGTERM) }
         // Workers finish what they hold within the grace period; after that and a margin, they are killed.
         var left = Set(all)
         let deadline = ContinuousClock.now + workerSettings.grace + .seconds(1)
         while !left.isEmpty {
-            let pid = waitpid(-1, nil, WNOHANG)
-            if pid > 0 {
-                left.remove(pid)
-            } else if pid < 0 && errno == ECHILD {
+            let ended: (pid: pid_t, status: Int32)?
+            do {
+                ended = try SystemCall.waitpid(-1, options: WNOHANG)
+            } catch let error where error.code == ECHILD {
                 break
+            } catch {
+                ended = nil
+            }
+            if let ended {
+                left.remove(ended.pid)
             } else if ContinuousClock.now > deadline {
-                for pid in left { kill(pid, SIGKILL) }
-                while waitpid(-1, nil, 0) > 0 {}
+                for pid in left { BestEffort.kill(pid, SIGKILL) }
+                // Every child, until none is left (ECHILD).
+                while (try? SystemCall.waitpid(-1, options: 0)) != nil {}
                 break
             } else {
-                usleep(10_000)
+                BestEffort.sleep(microseconds: 10_000)
             }
         }
         listener.removeOwnedPath()
@@ -206,11 +212,10 @@ package struct Supervisor {
         Log.event("stop_delayed", [("delay_ms", "\(stopDelay.milliseconds)")])
         let end = ContinuousClock.now + stopDelay
         while case let left = end - ContinuousClock.now, left > .zero {
-            var status: Int32 = 0
-            let pid = waitpid(-1, &status, WNOHANG)
-            if pid > 0 {
+            // None ended, or no child at all (ECHILD): the same here.
+            if case let (pid, status)? = try? SystemCall.waitpid(-1, options: WNOHANG) {
                 if let index = running.firstIndex(where: { $0.pid == pid }), running[index].readyFD >= 0 {
-                    close(running[index].readyFD)
+                    BestEffort.close(running[index].readyFD)
                 }
                 running.removeAll { $0.pid == pid }
                 retiring.removeAll { $0.pid == pid }
@@ -226,7 +231,7 @@ package struct Supervisor {
     private func takeOver(from handover: Handover, running: inout [Running], retiring: inout [Retiring]) {
         running = handover.workers.map { Running(pid: $0, started: .now, readyFD: -1, isReady: true) }
         let retireBy = ContinuousClock.now + workerSettings.grace + .seconds(1)
-        retiring = handover.retiring.filter { kill($0, SIGQUIT) == 0 || errno != ESRCH }.map {
+        retiring = handover.retiring.filter { Self.signal($0, SIGQUIT) }.map {
             Retiring(pid: $0, deadline: retireBy)
         }
         Log.event(
@@ -254,15 +259,17 @@ package struct Supervisor {
                 return Log.event("reload_failed", [("reason", "--config \(configPath) \(error.message)")])
             }
         }
-        defer { if let configFD { close(configFD) } }
-        let binary = open(onDisk, O_RDONLY | O_CLOEXEC)
-        guard binary >= 0 else {
-            return Log.event("reload_failed", [("reason", "cannot open \(onDisk): \(errorText())")])
+        defer { if let configFD { BestEffort.close(configFD) } }
+        let binary: Int32
+        do {
+            binary = try SystemCall.open(onDisk, O_RDONLY | O_CLOEXEC)
+        } catch {
+            return Log.event("reload_failed", [("reason", "cannot open \(onDisk): \(error.message)")])
         }
-        defer { close(binary) }
+        defer { BestEffort.close(binary) }
         // This process's descriptor by a path that the check and the workers can execute: their own descriptors
         // are being rearranged when they do.
-        let image = "/proc/\(getpid())/fd/\(binary)"
+        let image = "/proc/\(SystemCall.getpid())/fd/\(binary)"
         let protocolArguments =
             ["--reload-check", "--handover-protocol", "\(Handover.protocolVersion)"]
             + (configFD == nil ? [] : ["--config-fd", "3"])
@@ -284,8 +291,8 @@ package struct Supervisor {
         let retireBy = ContinuousClock.now + workerSettings.grace + .seconds(1)
         func abandon(_ reason: String) {
             for worker in fresh {
-                kill(worker.pid, SIGTERM)
-                if worker.readyFD >= 0 { close(worker.readyFD) }
+                BestEffort.kill(worker.pid, SIGTERM)
+                if worker.readyFD >= 0 { BestEffort.close(worker.readyFD) }
             }
             retiring += fresh.map { Retiring(pid: $0.pid, deadline: retireBy) }
             Log.event(
@@ -297,24 +304,24 @@ package struct Supervisor {
         // From here a stop signal waits for the new program, which acts on it as soon as its handlers are in.
         var previousMask = SupervisorSignals.blockForExec()
         guard !Shutdown.isRequested else {
-            pthread_sigmask(SIG_SETMASK, &previousMask, nil)
+            BestEffort.setSignalMask(SIG_SETMASK, &previousMask)
             return abandon(ReloadCheckError.abandoned.message)
         }
         let handover = Handover(
-            supervisor: getpid(), listenFD: listener.fd, listenSocket: listener.identity,
+            supervisor: SystemCall.getpid(), listenFD: listener.fd, listenSocket: listener.identity,
             socketFile: listener.socketFile?.identity, configFD: configFD, imageFD: binary, workers: fresh.map(\.pid),
             retiring: running.map(\.pid) + retiring.map(\.pid), version: version)
         // Open across the exec: the socket and the configuration for the new program, and the binary for a script
         // interpreter, should the file be one, which opens it by its /proc path only after the exec.
         let inherited = [listener.fd, binary] + (configFD.map { [$0] } ?? [])
-        let descriptorFlags = inherited.map { fcntl($0, F_GETFD) }
-        for (fd, flags) in zip(inherited, descriptorFlags) { _ = fcntl(fd, F_SETFD, flags & ~FD_CLOEXEC) }
+        let closedOnExec = inherited.map { (try? SystemCall.isCloseOnExec($0)) ?? true }
+        for fd in inherited { BestEffort.setCloseOnExec(fd, false) }
         Log.event("reload_exec", [("binary", onDisk), ("new_version", plan.version)])
         let error = ProcessIO.execute(
             image, arguments: commandLine, environment: ["\(Handover.variable)=\(handover.encoded)"],
             replacing: [Handover.variable])
-        for (fd, flags) in zip(inherited, descriptorFlags) { _ = fcntl(fd, F_SETFD, flags) }
-        pthread_sigmask(SIG_SETMASK, &previousMask, nil)
+        for (fd, closeOnExec) in zip(inherited, closedOnExec) { BestEffort.setCloseOnExec(fd, closeOnExec) }
+        BestEffort.setSignalMask(SIG_SETMASK, &previousMask)
         abandon("cannot execute \(onDisk): \(error.message)")
     }
 
@@ -332,7 +339,7 @@ package struct Supervisor {
             }
             var fds = fresh.filter { !$0.isReady }.map { pollfd(fd: $0.readyFD, events: Int16(POLLIN), revents: 0) }
             fds.append(pollfd(fd: Shutdown.wakeFD, events: Int16(POLLIN), revents: 0))
-            _ = poll(&fds, nfds_t(fds.count), 50)
+            BestEffort.wait(&fds, fds.count, milliseconds: 50)
         }
     }
 
@@ -348,15 +355,15 @@ package struct Supervisor {
             posix_spawn_file_actions_adddup2(&actions, listener.fd, 0)
         }
         // The ready pipe: close-on-exec here, its write end the worker's fd 3 (after the listener went to 0).
-        var ready: [Int32] = [-1, -1]
-        guard pipe(&ready) == 0 else {
-            Log.event("spawn_error", [("reason", "pipe: \(errorText())")])
+        let ready: (read: Int32, write: Int32)
+        do {
+            ready = try ProcessIO.pipe(nonBlockingWrite: false)
+        } catch {
+            Log.event("spawn_error", [("reason", "pipe: \(error.message)")])
             return nil
         }
-        for fd in ready { _ = fcntl(fd, F_SETFD, FD_CLOEXEC) }
-        _ = fcntl(ready[0], F_SETFL, O_NONBLOCK)
-        defer { close(ready[1]) }
-        posix_spawn_file_actions_adddup2(&actions, ready[1], 3)
+        defer { BestEffort.close(ready.write) }
+        posix_spawn_file_actions_adddup2(&actions, ready.write, 3)
         // The worker starts with default dispositions, whatever this process has set, and SIGTERM, SIGINT and SIGQUIT
         // blocked: until its handlers are in place (Shutdown.install, which unblocks them), a stop or a reload
         // waits for them rather than killing it by default action.
@@ -372,7 +379,7 @@ package struct Supervisor {
         posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF))
 
         var settings = settings ?? workerSettings
-        settings.supervisor = getpid()
+        settings.supervisor = SystemCall.getpid()
         settings.readyFD = 3
         let arguments = (["oauth-forward-cgi", "worker"] + settings.arguments).map { Array($0.utf8) }
         // This process's environment as it is, bytes and all, less the variables the flags set, which follow.
@@ -382,11 +389,21 @@ package struct Supervisor {
             replacing: environment.map(\.0), actions: &actions, attributes: &attributes)
         guard case .success(let pid) = pid else {
             if case .failure(let error) = pid { Log.event("spawn_error", [("reason", error.message)]) }
-            close(ready[0])
+            BestEffort.close(ready.read)
             return nil
         }
         Log.event("worker_start", [("worker", "\(pid)")])
-        return Running(pid: pid, started: .now, readyFD: ready[0])
+        return Running(pid: pid, started: .now, readyFD: ready.read)
+    }
+
+    /// Sends `signal` to `pid`: false only when there is no such process (ESRCH).
+    private static func signal(_ pid: pid_t, _ signal: Int32) -> Bool {
+        do {
+            try SystemCall.kill(pid, signal)
+            return true
+        } catch {
+            return error.code != ESRCH
+        }
     }
 
     static func describe(_ status: Int32) -> [(String, String)] {

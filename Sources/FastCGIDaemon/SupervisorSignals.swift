@@ -1,41 +1,29 @@
-import Synchronization
-
 #if canImport(Glibc)
 import Glibc
 #endif
 
-/// Set by the SIGHUP handler, taken by the supervisor's loop.
-private let hangupFlag = Atomic<Bool>(false)
-/// The write end of the supervisor's event pipe.
-nonisolated(unsafe) private var eventWriteFD: Int32 = -1
-
 /// The supervisor's two signals besides the stopping ones: SIGHUP asks for a reload, SIGCHLD says a child ended.
 /// Each handler writes a byte to a pipe the supervisor's loop polls, so neither is missed between a check and a
-/// wait, as a blocking `waitpid` would miss a SIGHUP that came just before it.
+/// wait, as a blocking `waitpid` would miss a SIGHUP that came just before it. The handler is
+/// `SignalHandlers.supervisor`.
 enum SupervisorSignals {
     /// The read end of the event pipe; `drain` empties it.
     nonisolated(unsafe) private(set) static var eventFD: Int32 = -1
 
     static func install() {
-        guard let pipe = ProcessIO.signalPipe() else { return }
+        guard let pipe = try? ProcessIO.pipe(nonBlockingWrite: true) else { return }
         (eventFD, eventWriteFD) = pipe
         var action = sigaction()
-        action.__sigaction_handler.sa_handler = { signal in
-            if signal == SIGHUP { hangupFlag.store(true, ordering: .releasing) }
-            let saved = errno
-            var byte: UInt8 = 1
-            _ = write(eventWriteFD, &byte, 1)
-            errno = saved
-        }
+        action.__sigaction_handler.sa_handler = SignalHandlers.supervisor
         sigemptyset(&action.sa_mask)
         action.sa_flags = SA_NOCLDSTOP
-        sigaction(SIGHUP, &action, nil)
-        sigaction(SIGCHLD, &action, nil)
+        BestEffort.setAction(SIGHUP, &action)
+        BestEffort.setAction(SIGCHLD, &action)
         var unblock = sigset_t()
         sigemptyset(&unblock)
         sigaddset(&unblock, SIGHUP)
         sigaddset(&unblock, SIGCHLD)
-        pthread_sigmask(SIG_UNBLOCK, &unblock, nil)
+        BestEffort.setSignalMask(SIG_UNBLOCK, &unblock)
     }
 
     /// Whether a reload was asked for since the last call.
@@ -51,9 +39,10 @@ enum SupervisorSignals {
             pollfd(fd: eventFD, events: Int16(POLLIN), revents: 0),
             pollfd(fd: Shutdown.wakeFD, events: Int16(POLLIN), revents: 0),
         ]
-        _ = poll(&fds, stopping ? 1 : 2, Int32(clamping: milliseconds))
+        BestEffort.wait(&fds, stopping ? 1 : 2, milliseconds: Int32(clamping: milliseconds))
         var buffer = [UInt8](repeating: 0, count: 64)
-        while read(eventFD, &buffer, buffer.count) > 0 {}
+        // Until it is empty (EAGAIN).
+        while let count = try? SystemCall.read(eventFD, &buffer, buffer.count), count > 0 {}
     }
 
     /// The signals to hold back while the supervisor re-executes itself: the new program installs its handlers,
@@ -62,8 +51,6 @@ enum SupervisorSignals {
         var blocked = sigset_t()
         sigemptyset(&blocked)
         for signal in [SIGTERM, SIGINT, SIGQUIT, SIGHUP, SIGCHLD] { sigaddset(&blocked, signal) }
-        var previous = sigset_t()
-        pthread_sigmask(SIG_BLOCK, &blocked, &previous)
-        return previous
+        return BestEffort.setSignalMask(SIG_BLOCK, &blocked)
     }
 }

@@ -8,3 +8,8 @@ package struct SystemCallError: Error, Equatable {
 
     package var message: String { errorText(code) }
 }
+
+/// `strerror`'s text for an errno value.
+func errorText(_ code: Int32) -> String {
+    String(cString: strerror(code))
+}

@@ -1,5 +1,3 @@
-internal import CFastCGI
-
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -11,7 +9,7 @@ package enum WebServerLaunch {
     /// `hasArguments`: a FastCGI spawner passes none, while Apache passes a query without `=` to a CGI script as
     /// arguments (RFC 3875 section 4.4), so only the CGI check ignores them.
     package static func serve(hasArguments: Bool) -> Int32? {
-        if !hasArguments && FCGX_IsCGI() == 0 {
+        if !hasArguments && !LibFCGI.isCGI {
             // fd 0 is a listening socket: spawn-fcgi, mod_fcgid, lighttpd.
             return FastCGIWorker(listenFD: 0, settings: .spawned).run()
         }

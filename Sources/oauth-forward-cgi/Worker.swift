@@ -18,7 +18,7 @@ struct Worker: ParsableCommand {
         }
         // The supervisor's pid is passed rather than read with getppid(): a supervisor killed while the worker
         // starts would otherwise leave it watching pid 1, serving on as an orphan.
-        guard getppid() == supervisor else { throw ExitCode(0) }
+        guard SystemCall.getppid() == supervisor else { throw ExitCode(0) }
         guard Listener.isListeningSocket(0) else {
             throw ValidationError("worker: fd 0 is not a listening socket; start the daemon with serve")
         }
