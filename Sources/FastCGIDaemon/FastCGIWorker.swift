@@ -291,7 +291,7 @@ package final class FastCGIWorker: Sendable {
         if written != response.count || errorClosed != 0 || outputClosed != 0 { log.writeError = "fastcgi" }
         // The process's stderr, not the request's FCGI_STDERR: nginx files each FCGI_STDERR line in its error
         // log together with the request line, query string included, which would put the code and state there.
-        ProcessIO.writeAll(log.line, to: 2)
+        ProcessIO.writeAll(log.lineBytes, to: 2)
     }
 
     /// Reads the request body to its end, bounded, so a kept-alive connection is left at a record boundary.

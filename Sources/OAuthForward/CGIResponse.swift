@@ -28,7 +28,12 @@ public struct CGIResponse: Equatable, Sendable {
             bytes += field.value
             bytes += "\r\n".utf8
         }
-        bytes += "Status: \(status.rawValue) \(status.reasonPhrase)\r\n".utf8
+        // Appended piece by piece: an interpolated String would be a native string buffer, built and freed.
+        bytes += "Status: ".utf8
+        bytes += String(status.rawValue).utf8
+        bytes.append(UInt8(ascii: " "))
+        bytes += status.reasonPhrase.utf8
+        bytes += "\r\n".utf8
         for field in headerFields where field.name != "Location" {
             bytes += field.name.utf8
             bytes += ": ".utf8
