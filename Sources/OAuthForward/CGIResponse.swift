@@ -51,12 +51,17 @@ public struct CGIResponse: Equatable, Sendable {
     /// `Referer` the next page would send.
     static let sharedFields = [HeaderField("Cache-Control", "no-store"), HeaderField("Referrer-Policy", "no-referrer")]
 
-    /// The 307: `Location` is the only field built from the request, and no body.
+    static let emptyContentLength = HeaderField("Content-Length", "0")
+
+    /// The 307: `Location` is the only field built from the request, and no body. The fields go into one array:
+    /// concatenated, they took five allocations per request (perf, bench/profile).
     static func redirect(to location: [UInt8]) -> CGIResponse {
-        CGIResponse(
-            status: .temporaryRedirect,
-            headerFields: [HeaderField("Location", location)] + sharedFields + [HeaderField("Content-Length", "0")]
-        )
+        var fields: [HeaderField] = []
+        fields.reserveCapacity(2 + sharedFields.count)
+        fields.append(HeaderField("Location", location))
+        fields += sharedFields
+        fields.append(emptyContentLength)
+        return CGIResponse(status: .temporaryRedirect, headerFields: fields)
     }
 
     /// The answer to a GET or HEAD without a query: a reachability check (a provider's console testing the URI at
