@@ -270,7 +270,7 @@ package final class FastCGIWorker: Sendable {
         // The parameter strings are freed by the next accept, so everything is copied out now.
         let envp = request.envp
         let lookup = { (name: String) -> [UInt8]? in
-            FCGX_GetParam(name, envp).map { ProcessIO.bytes(ofCString: $0) }
+            FastCGIParameters.value(of: name, in: envp)
         }
         let cgiRequest = RequestVariables.request(from: lookup)
         let requestValues = ConfigurationValues(lookup)
