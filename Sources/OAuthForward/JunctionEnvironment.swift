@@ -34,9 +34,9 @@ public enum JunctionEnvironment: String, CaseIterable, Sendable {
     var callbackPrefixBytes: [UInt8] {
         var bytes: [UInt8] = []
         bytes.reserveCapacity(64)
-        bytes += "https://".utf8
-        bytes += host.utf8
-        bytes += "/v2/link/connect/".utf8
+        bytes.append(utf8: "https://")
+        bytes.append(utf8: host)
+        bytes.append(utf8: "/v2/link/connect/")
         return bytes
     }
 

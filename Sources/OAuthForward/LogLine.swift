@@ -11,22 +11,22 @@ public struct LogLine: Sendable {
     public init() {
         text = []
         text.reserveCapacity(192)
-        text += "app=oauth-forward-cgi".utf8
+        text.append(utf8: "app=oauth-forward-cgi")
     }
 
     /// Adds ` key=value`. Keys are the program's own and never quoted.
     public mutating func add(_ key: String, _ value: String) {
         text.append(UInt8(ascii: " "))
-        text += key.utf8
+        text.append(utf8: key)
         text.append(UInt8(ascii: "="))
         Self.appendQuotedIfNeeded(value, to: &text)
     }
 
     public mutating func add(_ key: String, _ value: Int) {
         text.append(UInt8(ascii: " "))
-        text += key.utf8
+        text.append(utf8: key)
         text.append(UInt8(ascii: "="))
-        text += String(value).utf8
+        text.append(utf8: String(value))
     }
 
     /// The line, with its newline.
@@ -54,7 +54,7 @@ public struct LogLine: Sendable {
     static func appendQuotedIfNeeded(_ value: String, to text: inout [UInt8]) {
         let needsQuotes = value.isEmpty || value.utf8.contains { $0 <= 0x20 || $0 >= 0x7F || $0 == 0x3D || $0 == 0x22 }
         guard needsQuotes else {
-            text += value.utf8
+            text.append(utf8: value)
             return
         }
         text.append(UInt8(ascii: "\""))
