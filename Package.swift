@@ -21,6 +21,9 @@ let package = Package(
         .systemLibrary(name: "CEpoll"),
         // memfd_create and its seals, which glibc declares only under _GNU_SOURCE: a reload's configuration.
         .systemLibrary(name: "CLinux"),
+        // The command line as glibc passes it to constructors, for the static release build's Swift runtime, which
+        // would otherwise read /proc/self/maps on every start (Sources/CStartup/startup.c).
+        .target(name: "CStartup"),
         // The request contract: bytes in, bytes out. No I/O, no C, no Foundation.
         .target(name: "OAuthForward"),
         // Serving: plain CGI, the FastCGI worker, the supervisor, the listener, shutdown and process I/O. It hides
@@ -30,7 +33,7 @@ let package = Package(
         .executableTarget(
             name: "oauth-forward-cgi",
             dependencies: [
-                "FastCGIDaemon", "OAuthForward",
+                "FastCGIDaemon", "OAuthForward", "CStartup",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),

@@ -6,7 +6,8 @@
  *   - PATH_INFO must be "/" and 1 to 64 of [a-z0-9_], else 404;
  *   - a control byte (0x00-0x1F, 0x7F) in QUERY_STRING is a 400;
  *   - GET, HEAD and POST get a 307 to https://<preset host>/v2/link/connect/<provider>?<query>, the query byte for
- *     byte (no "?" when it is empty), with the same header fields in the same order as oauth-forward-cgi;
+ *     byte (no "?" when it is empty), with the same header fields in the same order as oauth-forward-cgi; a GET or
+ *     HEAD without a query is a reachability check, answered 200 with a text that names the provider;
  *   - OAUTH_FORWARD_TARGET (the request's parameter, else the process environment) picks one of the presets in
  *     FORWARD_PRESETS, "name=base" pairs separated by spaces, which bench/run takes from oauth-forward-cgi itself
  *     (`check`), so the presets live only in its code; anything else is a 500. No URL templates, no allowlist, no
@@ -101,7 +102,7 @@ static int has_control_byte(const char *query) {
     return 0;
 }
 
-/* An error answer: a fixed text, never anything from the request. */
+/* An error or reachability answer: a fixed text, never anything from the request but a validated provider. */
 static void error_answer(struct buffer *out, int include_body, const char *status, const char *extra,
                          const char *text) {
     char length[24];
@@ -156,6 +157,12 @@ static void respond(lookup_fn param, void *context, const char *process_target, 
         status = "404 Not Found";
         reason = "path is not /{provider} with provider of 1 to 64 [a-z0-9_]";
         error_answer(out, !is_head, status, "", "Unknown OAuth callback.\n");
+    } else if (query_bytes == 0 && strcmp(method, "POST") != 0) {
+        /* A GET or HEAD without a query: a reachability check, answered 200 with a text naming the provider. */
+        char text[128];
+        snprintf(text, sizeof text, "This is the OAuth callback endpoint for %s.\n", provider);
+        status = "200 OK";
+        error_answer(out, !is_head, status, "", text);
     } else if (has_control_byte(query)) {
         status = "400 Bad Request";
         reason = "control byte in query";

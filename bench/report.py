@@ -80,6 +80,7 @@ def medians(prefix, variants):
         merged = {k: statistics.median(r[k] for r in runs) for k in runs[0] if k != "errors"}
         merged["errors"] = sum(r["errors"] for r in runs)
         merged["rounds"] = [r["rps"] for r in runs]
+        merged["cpu_rounds"] = [r.get("backend_us", float("nan")) for r in runs]
         results[name] = merged
     return results
 
@@ -136,6 +137,40 @@ if rss_1k and rss_1m:
         result = f"not measured: only {enough:,} requests in the time allowed"
     targets.append(("Worker RSS growth, 1k to 1M requests, < 1 MiB", f"{growth:+,} KiB (largest of the workers)",
                     result))
+
+# ---- Targets of issue 22: CPU per request against C's, with the spread of the rounds ----
+def round_ratios(ours, c, key):
+    """The ratio ours / C round by round (the rounds are interleaved: round i of each ran side by side)."""
+    return [ratio(a, b) for a, b in zip(ours[key], c[key]) if b == b and a == a and b]
+
+
+def spread_verdict(value, rounds, limit, below):
+    """met, missed or a tie: a tie when the limit lies within the spread of the per-round ratios."""
+    low, high = min(rounds), max(rounds)
+    text = f"{value:.2f}x (rounds {low:.2f} to {high:.2f}x)"
+    if low <= limit <= high:
+        return text, f"tie (the limit {limit:.2f}x is inside the spread)"
+    met = value <= limit if below else value >= limit
+    return text, verdict(met, f"{(value / limit - 1) * 100:+.0f}% from {limit:.2f}x")
+
+
+targets_22 = []
+for mode in ("keep", "close"):
+    ours, c = fastcgi.get(f"ours-{mode}"), fastcgi.get(f"c-{mode}")
+    label = "with keep-alive" if mode == "keep" else "without keep-alive"
+    if ours and c:
+        rounds = round_ratios(ours, c, "cpu_rounds")
+        if rounds:
+            text, result = spread_verdict(ratio(ours["backend_us"], c["backend_us"]), rounds, 0.9, True)
+            targets_22.append((f"Program CPU per request {label} <= 0.9x C",
+                               f"{ours['backend_us']:.1f} vs {c['backend_us']:.1f} us: {text}", result))
+        rounds = round_ratios(ours, c, "rounds")
+        if rounds:
+            text, result = spread_verdict(ratio(ours["rps"], c["rps"]), rounds, 1.0, False)
+            targets_22.append((f"Requests/s {label} >= 1.0x C", text, result))
+if "ours" in counts:
+    targets_22.append(("CGI instructions, preset request, static binary <= 150,000", f"{counts['ours']:,}",
+                       verdict(counts["ours"] <= 150_000, f"{(counts['ours'] / 150_000 - 1) * 100:+.1f}%")))
 
 # ---- Tables ----
 def table(header, rows):
@@ -206,7 +241,7 @@ if "ours-keep" in fastcgi and "ours-auto-keep" in fastcgi:
                          f"{ratio(b['backend_us'], a['backend_us']):.2f}x"])
     routing_rows.append(["FastCGI, p99 (ms)", f"{a['p99']:.2f}", f"{b['p99']:.2f}", f"{ratio(b['p99'], a['p99']):.2f}x"])
 
-# System calls per request without keep-alive (strace -c over a short, slowed-down load).
+# System calls per request, without and with keep-alive (strace -c over a short, slowed-down load).
 def strace_counts(variant):
     path, wrk_out = raw / f"strace-{variant}.txt", raw / f"strace-{variant}-wrk.txt"
     if not path.exists() or not wrk_out.exists():
@@ -240,6 +275,18 @@ for name in sorted(set(strace_ours) | set(strace_c),
 strace_total = ["**all**",
                 f"{sum(c for c, _ in strace_ours.values()) / max(strace_ours_requests, 1):.2f}",
                 f"{sum(c for c, _ in strace_c.values()) / max(strace_c_requests, 1):.2f}"]
+strace_keep_ours, strace_keep_ours_requests = strace_counts("ours-keep")
+strace_keep_c, strace_keep_c_requests = strace_counts("c-keep")
+strace_keep_rows = [
+    [f"`{name}`", per_request(strace_keep_ours, strace_keep_ours_requests, name),
+     per_request(strace_keep_c, strace_keep_c_requests, name)]
+    for name in sorted(set(strace_keep_ours) | set(strace_keep_c),
+                       key=lambda n: -(strace_keep_ours.get(n, (0, 0))[0] + strace_keep_c.get(n, (0, 0))[0]))
+]
+strace_keep_rows.append(["**all**",
+                         f"{sum(c for c, _ in strace_keep_ours.values()) / max(strace_keep_ours_requests, 1):.2f}",
+                         f"{sum(c for c, _ in strace_keep_c.values()) / max(strace_keep_c_requests, 1):.2f}"])
+strace_keep_table = strace_keep_rows[:-1][:14] + strace_keep_rows[-1:]
 
 # ---- Plots ----
 docs.mkdir(parents=True, exist_ok=True)
@@ -329,6 +376,13 @@ with the machine, the ratios much less.
 Everything shares the {machine.get('nproc')} cores: wrk, nginx or Apache, and the program. The absolute numbers
 say as much about wrk and nginx as about the program; the ratios are what the targets are about.
 
+## Targets (issue 22)
+
+A ratio is the median over the rounds; next to it, the lowest and the highest of the round-by-round ratios (round i
+of each program ran side by side). When the limit lies within that spread, the run cannot tell: a tie.
+
+{table(["Target", "Measured", "Verdict"], targets_22)}
+
 ## Targets (issue 6)
 
 {targets_table}
@@ -358,6 +412,10 @@ over 3 s of the same load after the measured rounds ({strace_ours_requests:,} an
 strace slows everything down, so only the counts mean anything):
 
 {table(["System call", "oauth-forward-cgi per request", "C per request"], strace_rows[:14] + [strace_total])}
+
+The same with upstream keep-alive ({strace_keep_ours_requests:,} and {strace_keep_c_requests:,} requests):
+
+{table(["System call", "oauth-forward-cgi per request", "C per request"], strace_keep_table)}
 
 ## CGI: wrk -> Apache mod_cgid -> program
 

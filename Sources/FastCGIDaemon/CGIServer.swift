@@ -24,7 +24,7 @@ package enum CGIServer {
         )
         var log = outcome.log
         if !ProcessIO.writeAll(outcome.responseBytes, to: 1) { log.writeError = "stdout" }
-        ProcessIO.writeAll(log.line, to: 2)
+        ProcessIO.writeAll(log.lineBytes, to: 2)
         return 0
     }
 }

@@ -275,6 +275,6 @@ package final class FastCGIWorker: Sendable {
         if !request.answer(outcome.responseBytes) { log.writeError = "fastcgi" }
         // The process's stderr, not the request's FCGI_STDERR: nginx files each FCGI_STDERR line in its error
         // log together with the request line, query string included, which would put the code and state there.
-        ProcessIO.writeAll(log.line, to: 2)
+        ProcessIO.writeAll(log.lineBytes, to: 2)
     }
 }

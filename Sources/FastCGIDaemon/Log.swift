@@ -11,6 +11,6 @@ package enum Log {
         line.add("pid", Int(SystemCall.getpid()))
         line.add("event", name)
         for (key, value) in fields { line.add(key, value) }
-        ProcessIO.writeAll(line.line, to: 2)
+        ProcessIO.writeAll(line.finished(), to: 2)
     }
 }

@@ -28,7 +28,12 @@ public struct CGIResponse: Equatable, Sendable {
             bytes += field.value
             bytes += "\r\n".utf8
         }
-        bytes += "Status: \(status.rawValue) \(status.reasonPhrase)\r\n".utf8
+        // Appended piece by piece: an interpolated String would be a native string buffer, built and freed.
+        bytes += "Status: ".utf8
+        bytes += String(status.rawValue).utf8
+        bytes.append(UInt8(ascii: " "))
+        bytes += status.reasonPhrase.utf8
+        bytes += "\r\n".utf8
         for field in headerFields where field.name != "Location" {
             bytes += field.name.utf8
             bytes += ": ".utf8
@@ -46,12 +51,17 @@ public struct CGIResponse: Equatable, Sendable {
     /// `Referer` the next page would send.
     static let sharedFields = [HeaderField("Cache-Control", "no-store"), HeaderField("Referrer-Policy", "no-referrer")]
 
-    /// The 307: `Location` is the only field built from the request, and no body.
+    static let emptyContentLength = HeaderField("Content-Length", "0")
+
+    /// The 307: `Location` is the only field built from the request, and no body. The fields go into one array:
+    /// concatenated, they took five allocations per request (perf, bench/profile).
     static func redirect(to location: [UInt8]) -> CGIResponse {
-        CGIResponse(
-            status: .temporaryRedirect,
-            headerFields: [HeaderField("Location", location)] + sharedFields + [HeaderField("Content-Length", "0")]
-        )
+        var fields: [HeaderField] = []
+        fields.reserveCapacity(2 + sharedFields.count)
+        fields.append(HeaderField("Location", location))
+        fields += sharedFields
+        fields.append(emptyContentLength)
+        return CGIResponse(status: .temporaryRedirect, headerFields: fields)
     }
 
     /// The answer to a GET or HEAD without a query: a reachability check (a provider's console testing the URI at

@@ -30,7 +30,7 @@ public struct ForwardTarget: Equatable, Sendable {
     public init(_ environment: JunctionEnvironment) {
         kind = .preset(environment)
         host = environment.host
-        head = Array(environment.callbackPrefix.utf8)
+        head = environment.callbackPrefixBytes
         tail = []
     }
 

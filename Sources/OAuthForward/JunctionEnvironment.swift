@@ -26,7 +26,19 @@ public enum JunctionEnvironment: String, CaseIterable, Sendable {
     }
 
     /// Where Junction takes an OAuth callback, up to the provider name.
-    public var callbackPrefix: String { "https://\(host)/v2/link/connect/" }
+    public var callbackPrefix: String { String(decoding: callbackPrefixBytes, as: UTF8.self) }
+
+    /// `callbackPrefix` as bytes, appended into one buffer. Interpolated, the longer hosts made the string grow into
+    /// a second buffer, and freeing the first made the runtime build `Optional`'s metadata on every CGI start of
+    /// those presets, about 40,000 instructions (callgrind, scripts/test-instructions).
+    var callbackPrefixBytes: [UInt8] {
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(64)
+        bytes.append(utf8: "https://")
+        bytes.append(utf8: host)
+        bytes.append(utf8: "/v2/link/connect/")
+        return bytes
+    }
 
     /// Where Junction takes an OAuth callback, with `{provider}` still to fill in.
     public var callbackTemplate: String { callbackPrefix + "{provider}" }

@@ -4,22 +4,68 @@ public struct RequestLog: Equatable, Sendable {
     /// The method when it is a plain token of up to 16 upper-case letters; `invalid` otherwise, `-` when unset.
     public var method: String
     /// Set only for a path that holds a valid provider name, whatever the answer.
-    public var provider: String?
+    public var provider: String? {
+        get { Self.optional(providerText) }
+        set { providerText = Self.text(newValue) }
+    }
     public var status: Int = 0
-    public var target: String?
+    public var target: String? {
+        get { Self.optional(targetText) }
+        set { targetText = Self.text(newValue) }
+    }
     public var queryLength: Int
-    public var reason: String?
+    public var reason: String? {
+        get { Self.optional(reasonText) }
+        set { reasonText = Self.text(newValue) }
+    }
     /// `reachability` for a GET or HEAD without a query; in `auto` mode, `aud_match`, `fallback` or `rejected`.
-    public var route: String?
+    public var route: String? {
+        get { Self.optional(routeText) }
+        set { routeText = Self.text(newValue) }
+    }
     /// `auto` mode only, when the state did not match: a fixed code such as `foreign_aud`. Never the token.
-    public var state: String?
+    public var state: String? {
+        get { Self.optional(stateText) }
+        set { stateText = Self.text(newValue) }
+    }
     /// The path ended with the one slash after the provider name that is accepted; logged as `trailing_slash=1`.
     public var trailingSlash = false
 
+    // The optional fields are kept as plain Strings, empty when unset (no field is ever set to an empty value). A
+    // `String?` stored in the struct went through generic outlined copies and destroys on every assignment, which
+    // made the runtime build `Optional<String>`'s metadata on every CGI start: about 35,000 instructions
+    // (callgrind, scripts/test-instructions).
+    private var providerText = ""
+    private var targetText = ""
+    private var reasonText = ""
+    private var routeText = ""
+    private var stateText = ""
+    private var writeErrorText = ""
+
+    private static func optional(_ text: String) -> String? {
+        if text.isEmpty { return nil }
+        return text
+    }
+
+    private static func text(_ value: String?) -> String {
+        if let value { return value }
+        return ""
+    }
+
     init(request: CGIRequest) {
         self.method = Self.loggableMethod(request.method)
-        self.provider = request.pathInfo.flatMap(ProviderSlug.init(pathInfo:))?.name
+        if let pathInfo = request.pathInfo, let provider = ProviderSlug(pathInfo: pathInfo) {
+            self.providerText = provider.name
+        }
         self.queryLength = request.query.count
+    }
+
+    /// What the log says of a request that is answered, not refused.
+    mutating func decided(target: String, route: String? = nil, state: String? = nil, trailingSlash: Bool) {
+        targetText = target
+        routeText = Self.text(route)
+        stateText = Self.text(state)
+        self.trailingSlash = trailingSlash
     }
 
     static func loggableMethod(_ method: [UInt8]?) -> String {
@@ -31,22 +77,28 @@ public struct RequestLog: Equatable, Sendable {
     }
 
     /// Set by the server when the answer could not be written: `stdout` under CGI, `fastcgi` under FastCGI.
-    public var writeError: String?
+    public var writeError: String? {
+        get { Self.optional(writeErrorText) }
+        set { writeErrorText = Self.text(newValue) }
+    }
 
     /// `app=oauth-forward-cgi method=GET provider=oura status=307 target=sandbox-us query_bytes=42`, then
     /// `reason="..."` on errors, and a newline.
-    public var line: String {
+    public var line: String { String(decoding: lineBytes, as: UTF8.self) }
+
+    /// `line` as bytes: what the servers write.
+    public var lineBytes: [UInt8] {
         var line = LogLine()
         line.add("method", method)
-        line.add("provider", provider ?? "-")
+        line.add("provider", providerText.isEmpty ? "-" : providerText)
         line.add("status", status)
-        line.add("target", target ?? "-")
+        line.add("target", targetText.isEmpty ? "-" : targetText)
         line.add("query_bytes", queryLength)
-        if let route { line.add("route", route) }
-        if let state { line.add("state", state) }
+        if !routeText.isEmpty { line.add("route", routeText) }
+        if !stateText.isEmpty { line.add("state", stateText) }
         if trailingSlash { line.add("trailing_slash", 1) }
-        if let reason { line.add("reason", reason) }
-        if let writeError { line.add("write_error", writeError) }
-        return line.line
+        if !reasonText.isEmpty { line.add("reason", reasonText) }
+        if !writeErrorText.isEmpty { line.add("write_error", writeErrorText) }
+        return line.finished()
     }
 }

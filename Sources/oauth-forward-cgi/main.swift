@@ -18,10 +18,11 @@ if let status = WebServerLaunch.serve(hasArguments: hasArguments) {
     exit(status)
 }
 if CommandLine.argc == 0 {
-    // The static runtime reads the command line from /proc/self/cmdline; without /proc it sees none at all.
+    // The command line is what glibc hands the constructors (Sources/CStartup/startup.c): none at all only when the
+    // program was started with an empty argument list, not even its own name.
     ProcessIO.writeAll(
-        "oauth-forward-cgi: cannot read its command line: /proc is not mounted here. CGI needs no arguments; "
-            + "for serve and check, mount /proc.\n", to: 2)
+        "oauth-forward-cgi: started without a command line, not even its own name. CGI needs no arguments; "
+            + "for serve and check, start it by its name with them.\n", to: 2)
     exit(2)
 }
 if !hasArguments {
