@@ -1,16 +1,16 @@
 /// A CGI response: the `Status` pseudo-header, header fields and a body, as RFC 3875 section 6 frames them.
-public struct CGIResponse: Equatable, Sendable {
-    public let status: HTTPStatus
-    public let headerFields: [HeaderField]
-    public let body: [UInt8]
+package struct CGIResponse: Equatable, Sendable {
+    package let status: HTTPStatus
+    package let headerFields: [HeaderField]
+    package let body: [UInt8]
 
-    public init(status: HTTPStatus, headerFields: [HeaderField], body: [UInt8] = []) {
+    package init(status: HTTPStatus, headerFields: [HeaderField], body: [UInt8] = []) {
         self.status = status
         self.headerFields = headerFields
         self.body = body
     }
 
-    public func value(of name: String) -> [UInt8]? {
+    package func value(of name: String) -> [UInt8]? {
         headerFields.first { $0.name.lowercased() == name.lowercased() }?.value
     }
 
@@ -19,7 +19,7 @@ public struct CGIResponse: Equatable, Sendable {
     /// `Location` comes before `Status`. RFC 3875 gives CGI header fields no order, and nginx and Apache take
     /// either; but HAProxy before its fix for bug #2865 (Debian bookworm's 2.6.12 among them) lets a `Location`
     /// read after `Status` set the code to 302, which turns a form_post callback into a GET without its body.
-    public func serialized(includingBody: Bool = true) -> [UInt8] {
+    package func serialized(includingBody: Bool = true) -> [UInt8] {
         var bytes: [UInt8] = []
         bytes.reserveCapacity(160 + headerFields.reduce(0) { $0 + $1.value.count } + body.count)
         for field in headerFields where field.name == "Location" {

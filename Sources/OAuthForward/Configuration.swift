@@ -1,8 +1,8 @@
 /// What one request is answered with: where to forward, which providers may be forwarded, and where in `PATH_INFO`
 /// the provider is.
-public struct Configuration: Equatable, Sendable {
+package struct Configuration: Equatable, Sendable {
     /// How the destination is chosen.
-    public enum Route: Equatable, Sendable {
+    package enum Route: Equatable, Sendable {
         /// Always the same target.
         case fixed(ForwardTarget)
         /// `OAUTH_FORWARD_TARGET=auto`: by the `aud` of the Junction token in `state`, among `environments`;
@@ -10,25 +10,25 @@ public struct Configuration: Equatable, Sendable {
         case byState(environments: [JunctionEnvironment], fallback: ForwardTarget?)
     }
 
-    public static let environmentsVariable = ConfigurationVariable.environments.name
-    public static let fallbackVariable = ConfigurationVariable.fallback.name
-    public static let pathPrefixVariable = ConfigurationVariable.pathPrefix.name
+    package static let environmentsVariable = ConfigurationVariable.environments.name
+    package static let fallbackVariable = ConfigurationVariable.fallback.name
+    package static let pathPrefixVariable = ConfigurationVariable.pathPrefix.name
     static let auto = Array("auto".utf8)
 
-    public let route: Route
-    public let allowlist: ProviderAllowlist?
+    package let route: Route
+    package let allowlist: ProviderAllowlist?
     /// `PathPrefix.none` when `OAUTH_FORWARD_PATH_PREFIX` is unset. Not an optional, so that reading it on every
     /// request needs no generic code.
-    public let pathPrefix: PathPrefix
+    package let pathPrefix: PathPrefix
 
-    public init(target: ForwardTarget, allowlist: ProviderAllowlist? = nil, pathPrefix: PathPrefix = .none) {
+    package init(target: ForwardTarget, allowlist: ProviderAllowlist? = nil, pathPrefix: PathPrefix = .none) {
         self.route = .fixed(target)
         self.allowlist = allowlist
         self.pathPrefix = pathPrefix
     }
 
     /// What the variables' raw values configure.
-    public init(values: ConfigurationValues) throws(ConfigurationError) {
+    package init(values: ConfigurationValues) throws(ConfigurationError) {
         try self.init(
             target: values[.target], providers: values[.providers], environments: values[.environments],
             fallback: values[.fallback], pathPrefix: values[.pathPrefix])
@@ -36,7 +36,7 @@ public struct Configuration: Equatable, Sendable {
 
     /// Reads the raw values of the variables; `nil` means unset. `OAUTH_FORWARD_ENVIRONMENTS` and
     /// `OAUTH_FORWARD_FALLBACK` are read only when the target is `auto`.
-    public init(
+    package init(
         target: [UInt8]?, providers: [UInt8]?, environments: [UInt8]? = nil, fallback: [UInt8]? = nil,
         pathPrefix: [UInt8]? = nil
     ) throws(ConfigurationError) {
@@ -81,7 +81,7 @@ public struct Configuration: Equatable, Sendable {
     }
 
     /// The provider the request's `PATH_INFO` names, after the path prefix if there is one.
-    public func provider(of request: CGIRequest) -> ProviderSlug? {
+    package func provider(of request: CGIRequest) -> ProviderSlug? {
         request.pathInfo.flatMap(pathPrefix.provider(inPathInfo:))
     }
 
@@ -99,7 +99,7 @@ public struct Configuration: Equatable, Sendable {
     }
 
     /// What a log line may say about the destination before a request is decided.
-    public var targetLogName: String {
+    package var targetLogName: String {
         switch route {
         case .fixed(let target): target.logName
         case .byState: "auto"

@@ -1,6 +1,6 @@
 /// A configuration that cannot serve any request. The message names the variable, what is wrong with it and the
 /// values it takes; it never repeats the value, so a log line holds nothing the operator did not write.
-public enum ConfigurationError: Error, Equatable, Sendable {
+package enum ConfigurationError: Error, Equatable, Sendable {
     case target(TargetError)
     case providers(AllowlistError)
     case environments(EnvironmentsError)
@@ -9,7 +9,7 @@ public enum ConfigurationError: Error, Equatable, Sendable {
     /// The settings file beside the program (`ScriptSettings`) exists and was refused.
     case settingsFile(path: String, SettingsFileProblem)
 
-    public var message: String {
+    package var message: String {
         switch self {
         case .target(.unset):
             "\(ForwardTarget.variable) is not set: set it where the web server passes variables to the program "

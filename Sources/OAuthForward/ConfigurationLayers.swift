@@ -1,16 +1,16 @@
 /// Where the process-level values come from, in order of precedence: the flags of `serve` and `check`, then the
 /// environment, then a settings file. (A request's own parameters win over all three, in `overriding`.) `check`
 /// reports each variable with its source, and `serve` hands the workers what came from flags and the file.
-public struct ConfigurationLayers: Sendable {
+package struct ConfigurationLayers: Sendable {
     /// Where one value came from.
-    public enum Source: Equatable, Sendable {
+    package enum Source: Equatable, Sendable {
         case flag
         case environment
         case file(name: String)
         case unset
 
         /// As `check` prints it.
-        public func description(of variable: ConfigurationVariable) -> String {
+        package func description(of variable: ConfigurationVariable) -> String {
             switch self {
             case .flag: variable.flag
             case .environment: "environment"
@@ -21,19 +21,19 @@ public struct ConfigurationLayers: Sendable {
     }
 
     /// One variable's value, and where it came from.
-    public struct Resolved: Equatable, Sendable {
-        public let variable: ConfigurationVariable
-        public let value: [UInt8]?
-        public let source: Source
+    package struct Resolved: Equatable, Sendable {
+        package let variable: ConfigurationVariable
+        package let value: [UInt8]?
+        package let source: Source
     }
 
-    public let flags: ConfigurationValues
-    public let environment: ConfigurationValues
-    public let file: ConfigurationValues?
+    package let flags: ConfigurationValues
+    package let environment: ConfigurationValues
+    package let file: ConfigurationValues?
     /// The settings file's name, for the report.
-    public let fileName: String
+    package let fileName: String
 
-    public init(
+    package init(
         flags: ConfigurationValues, environment: ConfigurationValues, file: ConfigurationValues?, fileName: String
     ) {
         self.flags = flags
@@ -43,7 +43,7 @@ public struct ConfigurationLayers: Sendable {
     }
 
     /// Each variable, in order, with the value that wins and its source.
-    public var resolved: [Resolved] {
+    package var resolved: [Resolved] {
         ConfigurationVariable.allCases.map { variable in
             if let value = flags[variable] { return Resolved(variable: variable, value: value, source: .flag) }
             if let value = environment[variable] {
@@ -57,14 +57,14 @@ public struct ConfigurationLayers: Sendable {
     }
 
     /// The values that win.
-    public var values: ConfigurationValues {
+    package var values: ConfigurationValues {
         var values = ConfigurationValues()
         for entry in resolved { values[entry.variable] = entry.value }
         return values
     }
 
     /// What a worker needs in its environment beyond the process's own: the values from flags and the file.
-    public var workerEnvironment: [(String, String)] {
+    package var workerEnvironment: [(String, String)] {
         resolved.compactMap { entry in
             guard entry.source != .environment, entry.source != .unset, let value = entry.value else { return nil }
             return (entry.variable.name, String(decoding: value, as: UTF8.self))
@@ -72,7 +72,7 @@ public struct ConfigurationLayers: Sendable {
     }
 
     /// `check`'s report of them: one `NAME: value (source)` line each, the value's bytes as they are.
-    public var report: [UInt8] {
+    package var report: [UInt8] {
         resolved.flatMap { entry in
             Array("\(entry.variable.name): ".utf8) + (entry.value ?? Array("-".utf8))
                 + Array(" (\(entry.source.description(of: entry.variable)))\n".utf8)

@@ -4,11 +4,11 @@
 /// and check `Failure: Error` against every conformance record in the binary. Measured with callgrind on the
 /// static release binary, that one lookup cost about 140,000 instructions, over a third of a CGI request;
 /// scripts/test-instructions holds the budget.
-public enum ConfigurationResult: Equatable, Sendable {
+package enum ConfigurationResult: Equatable, Sendable {
     case success(Configuration)
     case failure(ConfigurationError)
 
-    public init(_ body: () throws(ConfigurationError) -> Configuration) {
+    package init(_ body: () throws(ConfigurationError) -> Configuration) {
         do {
             self = .success(try body())
         } catch {

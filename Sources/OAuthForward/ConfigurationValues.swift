@@ -5,19 +5,19 @@
 /// The values sit one after another in one byte array, with a start and a length for each variable in another:
 /// two arrays of plain integers, whose metadata the runtime has at hand. An array of `[UInt8]?` would make it build
 /// `Optional<[UInt8]>`'s on a CGI start, about 52,000 instructions (callgrind, scripts/test-instructions).
-public struct ConfigurationValues: Sendable {
+package struct ConfigurationValues: Sendable {
     /// Every value set, one after another; a value set again leaves its old bytes behind.
     private var bytes: [UInt8] = []
     /// For the variable of raw value `i`: its start in `bytes` at `2 * i`, its length at `2 * i + 1`, or -1 when
     /// unset.
     private var spans: [Int]
 
-    public init() {
+    package init() {
         spans = Array(repeating: -1, count: 2 * ConfigurationVariable.count)
     }
 
     /// Reads each variable through `lookup`, by its name.
-    public init(_ lookup: (String) -> [UInt8]?) {
+    package init(_ lookup: (String) -> [UInt8]?) {
         self.init()
         ConfigurationVariable.forEach { variable in
             if case .some(let value) = lookup(variable.name) { self[variable] = value }
@@ -25,7 +25,7 @@ public struct ConfigurationValues: Sendable {
     }
 
     /// Sets the variables given, for tests and the fuzzer.
-    public init(
+    package init(
         target: [UInt8]? = nil, providers: [UInt8]? = nil, environments: [UInt8]? = nil, fallback: [UInt8]? = nil,
         pathPrefix: [UInt8]? = nil
     ) {
@@ -37,7 +37,7 @@ public struct ConfigurationValues: Sendable {
         self[.pathPrefix] = pathPrefix
     }
 
-    public subscript(variable: ConfigurationVariable) -> [UInt8]? {
+    package subscript(variable: ConfigurationVariable) -> [UInt8]? {
         get {
             let slot = 2 * variable.rawValue
             guard spans[slot] >= 0 else { return nil }
@@ -56,17 +56,17 @@ public struct ConfigurationValues: Sendable {
     }
 
     /// Whether `variable` is set, without copying its value.
-    public func isSet(_ variable: ConfigurationVariable) -> Bool {
+    package func isSet(_ variable: ConfigurationVariable) -> Bool {
         let slot = 2 * variable.rawValue
         return spans[slot] >= 0
     }
 
-    public func value(of variable: ConfigurationVariable) -> [UInt8]? { self[variable] }
+    package func value(of variable: ConfigurationVariable) -> [UInt8]? { self[variable] }
 
-    public var isEmpty: Bool { !spans.contains { $0 >= 0 } }
+    package var isEmpty: Bool { !spans.contains { $0 >= 0 } }
 
     /// Whether every variable is set.
-    public var isComplete: Bool {
+    package var isComplete: Bool {
         var complete = true
         ConfigurationVariable.forEach { variable in
             if !isSet(variable) { complete = false }
@@ -75,7 +75,7 @@ public struct ConfigurationValues: Sendable {
     }
 
     /// These values where set, `base` for the rest: a request's own parameters win, variable by variable.
-    public func overriding(_ base: ConfigurationValues) -> ConfigurationValues {
+    package func overriding(_ base: ConfigurationValues) -> ConfigurationValues {
         var merged = self
         ConfigurationVariable.forEach { variable in
             if !isSet(variable), base.isSet(variable) { merged[variable] = base[variable] }
@@ -83,14 +83,14 @@ public struct ConfigurationValues: Sendable {
         return merged
     }
 
-    public func configuration() -> ConfigurationResult {
+    package func configuration() -> ConfigurationResult {
         ConfigurationResult { () throws(ConfigurationError) in try Configuration(values: self) }
     }
 }
 
 extension ConfigurationValues: Equatable {
     /// The same variables set to the same bytes, wherever they sit.
-    public static func == (left: ConfigurationValues, right: ConfigurationValues) -> Bool {
+    package static func == (left: ConfigurationValues, right: ConfigurationValues) -> Bool {
         var equal = true
         ConfigurationVariable.forEach { variable in
             guard equal else { return }

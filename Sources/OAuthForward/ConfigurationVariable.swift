@@ -2,14 +2,14 @@
 /// (`ConfigurationValues`), the settings file's names, the flags of `serve` and `check`, the help texts, the man page
 /// (made from `--help`), `check`'s report and the docs' generated tables all iterate these rows. A new variable is a
 /// new case here, its flag in `TargetOptions`, and what it means in `Configuration`.
-public enum ConfigurationVariable: Int, CaseIterable, Sendable {
+package enum ConfigurationVariable: Int, CaseIterable, Sendable {
     case target
     case providers
     case environments
     case fallback
     case pathPrefix
 
-    public var name: String {
+    package var name: String {
         switch self {
         case .target: "OAUTH_FORWARD_TARGET"
         case .providers: "OAUTH_FORWARD_PROVIDERS"
@@ -22,7 +22,7 @@ public enum ConfigurationVariable: Int, CaseIterable, Sendable {
     /// Calls `body` with each variable in order. Not `allCases`, an array: building one on a CGI start would make
     /// the runtime build its metadata (scripts/test-instructions holds the budget).
     @inline(__always)
-    public static func forEach(_ body: (ConfigurationVariable) throws -> Void) rethrows {
+    package static func forEach(_ body: (ConfigurationVariable) throws -> Void) rethrows {
         var index = 0
         while let variable = ConfigurationVariable(rawValue: index) {
             try body(variable)
@@ -31,14 +31,14 @@ public enum ConfigurationVariable: Int, CaseIterable, Sendable {
     }
 
     /// How many there are, counted as `forEach` walks them.
-    public static var count: Int {
+    package static var count: Int {
         var count = 0
         while case .some = ConfigurationVariable(rawValue: count) { count += 1 }
         return count
     }
 
     /// The variable whose name `bytes` spell, compared byte by byte without building a String.
-    public init?(named bytes: ArraySlice<UInt8>) {
+    package init?(named bytes: ArraySlice<UInt8>) {
         var index = 0
         while let variable = ConfigurationVariable(rawValue: index) {
             if variable.name.utf8.elementsEqual(bytes) {
@@ -51,7 +51,7 @@ public enum ConfigurationVariable: Int, CaseIterable, Sendable {
     }
 
     /// The flag of `serve` and `check` that sets it for the process, winning over the environment.
-    public var flag: String {
+    package var flag: String {
         switch self {
         case .target: "--target"
         case .providers: "--providers"
@@ -61,7 +61,7 @@ public enum ConfigurationVariable: Int, CaseIterable, Sendable {
         }
     }
 
-    public var required: String {
+    package var required: String {
         switch self {
         case .target: "yes"
         case .providers: "no"
@@ -72,7 +72,7 @@ public enum ConfigurationVariable: Int, CaseIterable, Sendable {
     }
 
     /// What it takes, with code in backticks as the README shows it.
-    public var values: String {
+    package var values: String {
         switch self {
         case .target:
             "A preset (" + JunctionEnvironment.allCases.map { "`\($0.presetName)`" }.joined(separator: ", ")
@@ -92,11 +92,11 @@ public enum ConfigurationVariable: Int, CaseIterable, Sendable {
     }
 
     /// `values` for a terminal.
-    public var plainValues: String { values.filter { $0 != "`" } }
+    package var plainValues: String { values.filter { $0 != "`" } }
 
     /// Each variable's name, flag and whether it is required on a line, then what it takes, wrapped at `width`
     /// columns: for `--help` and the usage text.
-    public static func helpText(width: Int) -> String {
+    package static func helpText(width: Int) -> String {
         allCases.map { variable in
             var lines = ["  \(variable.name) (\(variable.flag), required: \(variable.required))"]
             var line = "     "
@@ -113,7 +113,7 @@ public enum ConfigurationVariable: Int, CaseIterable, Sendable {
     }
 
     /// The configuration table of docs/CONFIGURATION.md.
-    public static var markdownTable: String {
+    package static var markdownTable: String {
         (["| Variable | Flag | Required | Values |", "|----------|------|----------|--------|"]
             + allCases.map { "| `\($0.name)` | `\($0.flag)` | \($0.required) | \($0.values) |" })
             .joined(separator: "\n")

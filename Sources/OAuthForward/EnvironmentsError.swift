@@ -1,5 +1,5 @@
 /// Why `OAUTH_FORWARD_ENVIRONMENTS` was refused.
-public enum EnvironmentsError: Error, Equatable, Sendable {
+package enum EnvironmentsError: Error, Equatable, Sendable {
     case unset
     case invalidEntry(position: Int)
 }

@@ -3,17 +3,17 @@
 ///
 /// The template is split once, at configuration time, so building a `Location` is two appends and a copy of the
 /// query bytes.
-public struct ForwardTarget: Equatable, Sendable {
-    public enum Kind: Equatable, Sendable {
+package struct ForwardTarget: Equatable, Sendable {
+    package enum Kind: Equatable, Sendable {
         case preset(JunctionEnvironment)
         case template
     }
 
-    public let kind: Kind
+    package let kind: Kind
     /// The host, with its port if one was given. Logged in place of the whole URL.
-    public let host: String
+    package let host: String
     /// The host without its port.
-    public var hostName: Substring {
+    package var hostName: Substring {
         if host.first == "[" { return host[...(host.firstIndex(of: "]") ?? host.startIndex)] }
         return host[..<(host.firstIndex(of: ":") ?? host.endIndex)]
     }
@@ -22,12 +22,12 @@ public struct ForwardTarget: Equatable, Sendable {
     /// Everything after `{provider}`; `nil` when the template names no provider.
     let tail: [UInt8]?
 
-    public static let variable = ConfigurationVariable.target.name
+    package static let variable = ConfigurationVariable.target.name
     static let placeholder = Array("{provider}".utf8)
 
     /// A preset's template is Junction's own: it is taken as it is, not parsed, which a CGI start would pay for.
     /// `TargetTests` checks that parsing it gives the same target.
-    public init(_ environment: JunctionEnvironment) {
+    package init(_ environment: JunctionEnvironment) {
         kind = .preset(environment)
         host = environment.host
         head = environment.callbackPrefixBytes
@@ -35,7 +35,7 @@ public struct ForwardTarget: Equatable, Sendable {
     }
 
     /// Parses a value of `OAUTH_FORWARD_TARGET`.
-    public init(parsing value: [UInt8]) throws(TargetError) {
+    package init(parsing value: [UInt8]) throws(TargetError) {
         if value.isEmpty { throw .empty }
         if let environment = JunctionEnvironment(preset: value) {
             self.init(environment)
@@ -103,7 +103,7 @@ public struct ForwardTarget: Equatable, Sendable {
     }
 
     /// The preset name, or the host of a template: what a log line may say about the target.
-    public var logName: String {
+    package var logName: String {
         switch kind {
         case .preset(let environment): environment.presetName
         case .template: host
@@ -112,7 +112,7 @@ public struct ForwardTarget: Equatable, Sendable {
 
     /// The `Location` for a provider and a raw query: the target, then `?` and the query bytes exactly as given.
     /// An empty query adds no `?`.
-    public func location(provider: ProviderSlug, query: some Collection<UInt8>) -> [UInt8] {
+    package func location(provider: ProviderSlug, query: some Collection<UInt8>) -> [UInt8] {
         var location: [UInt8] = []
         location.reserveCapacity(head.count + provider.bytes.count + (tail?.count ?? 0) + 1 + query.count)
         location += head

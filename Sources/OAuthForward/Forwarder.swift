@@ -1,6 +1,6 @@
 /// The request contract: a request and a configuration in, a response and a log line out. Pure and total.
-public enum Forwarder {
-    public static func respond(
+package enum Forwarder {
+    package static func respond(
         to request: CGIRequest,
         configuration: ConfigurationResult
     ) -> ForwardOutcome {

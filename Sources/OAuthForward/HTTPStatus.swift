@@ -1,5 +1,5 @@
 /// The statuses this program answers with.
-public enum HTTPStatus: Int, Sendable {
+package enum HTTPStatus: Int, Sendable {
     case ok = 200
     case temporaryRedirect = 307
     case badRequest = 400
@@ -8,7 +8,7 @@ public enum HTTPStatus: Int, Sendable {
     case internalServerError = 500
 
     /// nginx sends a bare `HTTP/1.1 307` unless the CGI `Status` header carries the reason phrase.
-    public var reasonPhrase: String {
+    package var reasonPhrase: String {
         switch self {
         case .ok: "OK"
         case .temporaryRedirect: "Temporary Redirect"

@@ -1,13 +1,13 @@
-public struct HeaderField: Equatable, Sendable {
-    public let name: String
-    public let value: [UInt8]
+package struct HeaderField: Equatable, Sendable {
+    package let name: String
+    package let value: [UInt8]
 
-    public init(_ name: String, _ value: [UInt8]) {
+    package init(_ name: String, _ value: [UInt8]) {
         self.name = name
         self.value = value
     }
 
-    public init(_ name: String, _ value: String) {
+    package init(_ name: String, _ value: String) {
         self.init(name, Array(value.utf8))
     }
 }

@@ -1,22 +1,22 @@
 /// Junction's four environments, with the hosts of its current API.
 ///
 /// Source: Junction's "Hosting OAuth callbacks on your own domain" guide, summed up in docs/JUNCTION.md.
-public enum JunctionEnvironment: String, CaseIterable, Sendable {
+package enum JunctionEnvironment: String, CaseIterable, Sendable {
     case sandboxUS = "sandbox-us"
     case sandboxEU = "sandbox-eu"
     case productionUS = "production-us"
     case productionEU = "production-eu"
 
     /// The environment a preset name's bytes name, compared without making a `String`.
-    public init?(preset: some Collection<UInt8>) {
+    package init?(preset: some Collection<UInt8>) {
         guard let match = Self.allCases.first(where: { $0.rawValue.utf8.elementsEqual(preset) }) else { return nil }
         self = match
     }
 
     /// The preset name users write in `OAUTH_FORWARD_TARGET`.
-    public var presetName: String { rawValue }
+    package var presetName: String { rawValue }
 
-    public var host: String {
+    package var host: String {
         switch self {
         case .sandboxUS: "api.sandbox.us.junction.com"
         case .sandboxEU: "api.sandbox.eu.junction.com"
@@ -26,7 +26,7 @@ public enum JunctionEnvironment: String, CaseIterable, Sendable {
     }
 
     /// Where Junction takes an OAuth callback, up to the provider name.
-    public var callbackPrefix: String { String(decoding: callbackPrefixBytes, as: UTF8.self) }
+    package var callbackPrefix: String { String(decoding: callbackPrefixBytes, as: UTF8.self) }
 
     /// `callbackPrefix` as bytes, appended into one buffer. Interpolated, the longer hosts made the string grow into
     /// a second buffer, and freeing the first made the runtime build `Optional`'s metadata on every CGI start of
@@ -41,13 +41,13 @@ public enum JunctionEnvironment: String, CaseIterable, Sendable {
     }
 
     /// Where Junction takes an OAuth callback, with `{provider}` still to fill in.
-    public var callbackTemplate: String { callbackPrefix + "{provider}" }
+    package var callbackTemplate: String { callbackPrefix + "{provider}" }
 
     /// The preset names, in the order the documentation lists them.
-    public static let presetList = allCases.map(\.presetName).joined(separator: ", ")
+    package static let presetList = allCases.map(\.presetName).joined(separator: ", ")
 
     /// The legacy tryvital.io host, which Junction still supports beside the junction.com one.
-    public var legacyHost: String {
+    package var legacyHost: String {
         switch self {
         case .productionUS: "api.tryvital.io"
         case .productionEU: "api.eu.tryvital.io"
@@ -57,14 +57,14 @@ public enum JunctionEnvironment: String, CaseIterable, Sendable {
     }
 
     /// The Link API base URLs a token of this environment carries as `aud`, in both host forms.
-    public var linkAudiences: [[UInt8]] {
+    package var linkAudiences: [[UInt8]] {
         [Array("https://\(host)/v2/link".utf8), Array("https://\(legacyHost)/v2/link".utf8)]
     }
 
     /// The environment whose Link API base URL is exactly `audience`, in either host form. Compares in place:
     /// building the eight URLs for each request cost a CGI start about 30,000 instructions (callgrind,
     /// scripts/test-instructions).
-    public init?(linkAudience audience: [UInt8]) {
+    package init?(linkAudience audience: [UInt8]) {
         let scheme = "https://".utf8
         let path = "/v2/link".utf8
         guard audience.count > scheme.count + path.count, audience.starts(with: scheme),
@@ -81,7 +81,7 @@ public enum JunctionEnvironment: String, CaseIterable, Sendable {
 
     /// The environment whose API host, in either form, is `host`, compared without regard to case as host names
     /// are (RFC 3986 section 3.2.2).
-    public init?(apiHost host: some StringProtocol) {
+    package init?(apiHost host: some StringProtocol) {
         let lowered = host.lowercased()
         guard let match = Self.allCases.first(where: { lowered == $0.host || lowered == $0.legacyHost }) else {
             return nil

@@ -5,24 +5,24 @@
 /// The line is built as bytes, in one buffer: appended to a `String`, it grew through several native string
 /// buffers, and freeing the first of them made the runtime build `Optional`'s metadata on every CGI start, about
 /// 30,000 instructions (callgrind, scripts/test-instructions).
-public struct LogLine: Sendable {
+package struct LogLine: Sendable {
     private var text: [UInt8]
 
-    public init() {
+    package init() {
         text = []
         text.reserveCapacity(192)
         text.append(utf8: "app=oauth-forward-cgi")
     }
 
     /// Adds ` key=value`. Keys are the program's own and never quoted.
-    public mutating func add(_ key: String, _ value: String) {
+    package mutating func add(_ key: String, _ value: String) {
         text.append(UInt8(ascii: " "))
         text.append(utf8: key)
         text.append(UInt8(ascii: "="))
         Self.appendQuotedIfNeeded(value, to: &text)
     }
 
-    public mutating func add(_ key: String, _ value: Int) {
+    package mutating func add(_ key: String, _ value: Int) {
         text.append(UInt8(ascii: " "))
         text.append(utf8: key)
         text.append(UInt8(ascii: "="))
@@ -30,17 +30,17 @@ public struct LogLine: Sendable {
     }
 
     /// The line, with its newline.
-    public var line: String { String(decoding: bytes, as: UTF8.self) }
+    package var line: String { String(decoding: bytes, as: UTF8.self) }
 
     /// The line as bytes, with its newline: what the servers write.
-    public var bytes: [UInt8] {
+    package var bytes: [UInt8] {
         var bytes = text
         bytes.append(UInt8(ascii: "\n"))
         return bytes
     }
 
     /// The line as bytes, with its newline, without a copy.
-    public consuming func finished() -> [UInt8] {
+    package consuming func finished() -> [UInt8] {
         text.append(UInt8(ascii: "\n"))
         return text
     }

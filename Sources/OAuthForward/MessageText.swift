@@ -1,8 +1,8 @@
 /// Text from outside the program (the environment, a file, a handover) as an error message may quote it: each
 /// control byte (0x00 to 0x1F and 0x7F) written as `\xNN`, as the logfmt writer writes it, so that a CR or a newline
 /// in a value can neither end a line of the journal nor forge one. Every other byte is kept.
-public enum MessageText {
-    public static func escaped(_ value: some StringProtocol) -> String {
+package enum MessageText {
+    package static func escaped(_ value: some StringProtocol) -> String {
         guard value.utf8.contains(where: isControl) else { return String(value) }
         var bytes: [UInt8] = []
         for byte in value.utf8 {

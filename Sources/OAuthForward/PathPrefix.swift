@@ -2,20 +2,20 @@
 /// it (H2O's `fastcgi.connect` sends `PATH_INFO=/oauth_callback/oura`). Named by the operator, never guessed: with a
 /// prefix, `PATH_INFO` must be exactly the prefix, `/`, a provider name and at most one `/`; anything else is a 404,
 /// as without one.
-public struct PathPrefix: Equatable, Sendable {
-    public static let maximumLength = 255
+package struct PathPrefix: Equatable, Sendable {
+    package static let maximumLength = 255
 
     /// No prefix: `PATH_INFO` is `/{provider}`.
-    public static let none = PathPrefix(validated: [])
+    package static let none = PathPrefix(validated: [])
 
     /// The prefix's bytes, all ASCII; empty for `none`.
-    public let bytes: [UInt8]
+    package let bytes: [UInt8]
 
     private init(validated bytes: [UInt8]) { self.bytes = bytes }
 
     /// Accepts `/` followed by segments of `[A-Za-z0-9._~-]`, with no empty, `.` or `..` segment and no `/` at the
     /// end: the decoded, normalised form a web server compares its locations with.
-    public init(parsing value: [UInt8]) throws(PathPrefixError) {
+    package init(parsing value: [UInt8]) throws(PathPrefixError) {
         guard !value.isEmpty else { throw .empty }
         guard value.count <= Self.maximumLength else { throw .tooLong }
         guard value[0] == UInt8(ascii: "/") else { throw .notAbsolute }
@@ -32,7 +32,7 @@ public struct PathPrefix: Equatable, Sendable {
     }
 
     /// The provider `pathInfo` names: after the prefix, exactly `/`, a provider name and at most one `/`.
-    public func provider(inPathInfo pathInfo: [UInt8]) -> ProviderSlug? {
+    package func provider(inPathInfo pathInfo: [UInt8]) -> ProviderSlug? {
         if bytes.isEmpty { return ProviderSlug(pathInfo: pathInfo) }
         guard pathInfo.count > bytes.count else { return nil }
         for index in 0..<bytes.count where pathInfo[index] != bytes[index] { return nil }
@@ -40,7 +40,7 @@ public struct PathPrefix: Equatable, Sendable {
     }
 
     /// The path the program answers, for `check`'s report: `/oauth_callback/{provider}`, or `/{provider}`.
-    public var pattern: String { String(decoding: bytes, as: UTF8.self) + "/{provider}" }
+    package var pattern: String { String(decoding: bytes, as: UTF8.self) + "/{provider}" }
 
     static func isPathByte(_ byte: UInt8) -> Bool {
         switch byte {

@@ -1,5 +1,5 @@
 /// Why a value of `OAUTH_FORWARD_PATH_PREFIX` was refused. Positions count from 1.
-public enum PathPrefixError: Error, Equatable, Sendable {
+package enum PathPrefixError: Error, Equatable, Sendable {
     case empty
     /// It does not start with `/`: `PATH_INFO` always does.
     case notAbsolute
@@ -11,7 +11,7 @@ public enum PathPrefixError: Error, Equatable, Sendable {
     case invalidByte(position: Int)
     case tooLong
 
-    public var problem: String {
+    package var problem: String {
         switch self {
         case .empty: "is empty"
         case .notAbsolute: "does not start with /"

@@ -1,11 +1,11 @@
 /// The providers a deployment forwards, from `OAUTH_FORWARD_PROVIDERS=oura,fitbit`.
 /// Spaces around names are ignored; an empty list or entry is an error rather than "allow everything".
-public struct ProviderAllowlist: Equatable, Sendable {
-    public static let variable = ConfigurationVariable.providers.name
+package struct ProviderAllowlist: Equatable, Sendable {
+    package static let variable = ConfigurationVariable.providers.name
 
-    public let providers: [ProviderSlug]
+    package let providers: [ProviderSlug]
 
-    public init(parsing value: [UInt8]) throws(AllowlistError) {
+    package init(parsing value: [UInt8]) throws(AllowlistError) {
         var providers: [ProviderSlug] = []
         for (position, entry) in value.split(separator: UInt8(ascii: ","), omittingEmptySubsequences: false)
             .enumerated()
@@ -19,7 +19,7 @@ public struct ProviderAllowlist: Equatable, Sendable {
         self.providers = providers
     }
 
-    public func contains(_ provider: ProviderSlug) -> Bool {
+    package func contains(_ provider: ProviderSlug) -> Bool {
         providers.contains(provider)
     }
 }

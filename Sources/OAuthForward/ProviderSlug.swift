@@ -3,17 +3,17 @@
 ///
 /// Only a validated slug ever reaches a header or a log line, so nothing from the path can inject a header,
 /// change the target host or smuggle a second path segment.
-public struct ProviderSlug: Hashable, Sendable {
-    public static let maximumLength = 64
+package struct ProviderSlug: Hashable, Sendable {
+    package static let maximumLength = 64
 
     /// The rule in words, for error messages and log lines.
-    public static let rule = "1 to \(maximumLength) of [a-z0-9_]"
+    package static let rule = "1 to \(maximumLength) of [a-z0-9_]"
 
     /// The slug's bytes, all ASCII.
-    public let bytes: [UInt8]
+    package let bytes: [UInt8]
 
     /// Accepts exactly `[a-z0-9_]{1,64}`.
-    public init?(_ bytes: some Collection<UInt8>) {
+    package init?(_ bytes: some Collection<UInt8>) {
         guard (1...Self.maximumLength).contains(bytes.count), bytes.allSatisfy(Self.isSlugByte) else {
             return nil
         }
@@ -23,7 +23,7 @@ public struct ProviderSlug: Hashable, Sendable {
     /// Reads the provider from a CGI `PATH_INFO`: `/` followed by a slug and at most one `/`, and nothing else.
     /// Some providers and consoles add the slash to a registered redirect URI; two, or anything after it, are not
     /// a provider.
-    public init?(pathInfo: [UInt8]) {
+    package init?(pathInfo: [UInt8]) {
         guard pathInfo.first == UInt8(ascii: "/") else { return nil }
         if Self.hasTrailingSlash(pathInfo) {
             self.init(pathInfo.dropFirst().dropLast())
@@ -33,11 +33,11 @@ public struct ProviderSlug: Hashable, Sendable {
     }
 
     /// Whether a `PATH_INFO` that names a provider ends with the one slash `init(pathInfo:)` accepts.
-    public static func hasTrailingSlash(_ pathInfo: [UInt8]) -> Bool {
+    package static func hasTrailingSlash(_ pathInfo: [UInt8]) -> Bool {
         pathInfo.count > 1 && pathInfo[pathInfo.count - 1] == UInt8(ascii: "/")
     }
 
-    public var name: String { String(decoding: bytes, as: UTF8.self) }
+    package var name: String { String(decoding: bytes, as: UTF8.self) }
 
     static func isSlugByte(_ byte: UInt8) -> Bool {
         switch byte {

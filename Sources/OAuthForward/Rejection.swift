@@ -1,6 +1,6 @@
 /// Every reason a request is not forwarded. Each carries the status it answers with and the reason its log line
 /// gives; the public body is fixed per status and never echoes input.
-public enum Rejection: Error, Equatable, Sendable {
+package enum Rejection: Error, Equatable, Sendable {
     /// A FastCGI role other than RESPONDER (AUTHORIZER or FILTER): the web server is set up wrong.
     case unsupportedRole
     /// The target or the allowlist cannot be read.
@@ -18,7 +18,7 @@ public enum Rejection: Error, Equatable, Sendable {
     /// `auto` mode without a fallback: the state is not a Junction token of an allowed environment.
     case stateNotJunction(StateToken.NotJunction)
 
-    public var status: HTTPStatus {
+    package var status: HTTPStatus {
         switch self {
         case .unsupportedRole, .misconfigured: .internalServerError
         case .methodNotAllowed: .methodNotAllowed
@@ -27,7 +27,7 @@ public enum Rejection: Error, Equatable, Sendable {
         }
     }
 
-    public var logReason: String {
+    package var logReason: String {
         switch self {
         case .unsupportedRole: "FastCGI role is not RESPONDER"
         case .misconfigured(let error): error.message
@@ -40,7 +40,7 @@ public enum Rejection: Error, Equatable, Sendable {
         }
     }
 
-    public var response: CGIResponse {
+    package var response: CGIResponse {
         switch self {
         case .unsupportedRole, .misconfigured:
             .plainText(status, text: "The OAuth callback forwarder is not configured correctly.")

@@ -1,35 +1,35 @@
 /// One logfmt line per request. It holds the method, the provider, the status, the target's preset or host, the
 /// query's length and, on errors, the reason. Never the query, the code or the state.
-public struct RequestLog: Equatable, Sendable {
+package struct RequestLog: Equatable, Sendable {
     /// The method when it is a plain token of up to 16 upper-case letters; `invalid` otherwise, `-` when unset.
-    public var method: String
+    package var method: String
     /// Set only for a path that holds a valid provider name, whatever the answer.
-    public var provider: String? {
+    package var provider: String? {
         get { Self.optional(providerText) }
         set { providerText = Self.text(newValue) }
     }
-    public var status: Int = 0
-    public var target: String? {
+    package var status: Int = 0
+    package var target: String? {
         get { Self.optional(targetText) }
         set { targetText = Self.text(newValue) }
     }
-    public var queryLength: Int
-    public var reason: String? {
+    package var queryLength: Int
+    package var reason: String? {
         get { Self.optional(reasonText) }
         set { reasonText = Self.text(newValue) }
     }
     /// `reachability` for a GET or HEAD without a query; in `auto` mode, `aud_match`, `fallback` or `rejected`.
-    public var route: String? {
+    package var route: String? {
         get { Self.optional(routeText) }
         set { routeText = Self.text(newValue) }
     }
     /// `auto` mode only, when the state did not match: a fixed code such as `foreign_aud`. Never the token.
-    public var state: String? {
+    package var state: String? {
         get { Self.optional(stateText) }
         set { stateText = Self.text(newValue) }
     }
     /// The path ended with the one slash after the provider name that is accepted; logged as `trailing_slash=1`.
-    public var trailingSlash = false
+    package var trailingSlash = false
 
     // The optional fields are kept as plain Strings, empty when unset (no field is ever set to an empty value). A
     // `String?` stored in the struct went through generic outlined copies and destroys on every assignment, which
@@ -77,17 +77,17 @@ public struct RequestLog: Equatable, Sendable {
     }
 
     /// Set by the server when the answer could not be written: `stdout` under CGI, `fastcgi` under FastCGI.
-    public var writeError: String? {
+    package var writeError: String? {
         get { Self.optional(writeErrorText) }
         set { writeErrorText = Self.text(newValue) }
     }
 
     /// `app=oauth-forward-cgi method=GET provider=oura status=307 target=sandbox-us query_bytes=42`, then
     /// `reason="..."` on errors, and a newline.
-    public var line: String { String(decoding: lineBytes, as: UTF8.self) }
+    package var line: String { String(decoding: lineBytes, as: UTF8.self) }
 
     /// `line` as bytes: what the servers write.
-    public var lineBytes: [UInt8] {
+    package var lineBytes: [UInt8] {
         var line = LogLine()
         line.add("method", method)
         line.add("provider", providerText.isEmpty ? "-" : providerText)

@@ -8,14 +8,14 @@
 /// whom every other site's scripts on the host run as too. Under suEXEC the program runs as its owner, so the
 /// customer's own file is trusted there. Its directory must not let anyone else put a file there either: neither
 /// group- nor world-writable, unless it is sticky and owned by root or the program's owner.
-public enum ScriptSettings {
-    public static let fileName = "oauth-forward-cgi.conf"
+package enum ScriptSettings {
+    package static let fileName = "oauth-forward-cgi.conf"
 
     /// The most the file may hold.
-    public static let sizeLimit = 65536
+    package static let sizeLimit = 65536
 
     /// The file's path beside the script at `scriptFilename`; nil when that path names no directory.
-    public static func path(besideScript scriptFilename: [UInt8]) -> [UInt8]? {
+    package static func path(besideScript scriptFilename: [UInt8]) -> [UInt8]? {
         guard let slash = scriptFilename.lastIndex(of: UInt8(ascii: "/")) else { return nil }
         var path = Array(scriptFilename[...slash])
         path.append(contentsOf: fileName.utf8)
@@ -25,7 +25,7 @@ public enum ScriptSettings {
     /// Why a file of this type, mode and owner cannot be trusted; nil when it can. `mode` is `st_mode`; `user`, the
     /// user the program runs as, only goes into the message. `programOwner` (nil when the program file is not found)
     /// is asked only when the owner is not root, as it costs a `stat`.
-    public static func problem(
+    package static func problem(
         mode: UInt32, owner: UInt32, runningAs user: UInt32, programOwner: () -> UInt32?
     ) -> SettingsFileProblem? {
         if mode & 0o170000 != 0o100000 { return .notARegularFile }
@@ -42,7 +42,7 @@ public enum ScriptSettings {
 
     /// Why the file's directory, of this `st_mode` and owner, lets someone else put a file there; nil when it does
     /// not. `programOwner` is asked only for a sticky directory that root does not own.
-    public static func directoryProblem(
+    package static func directoryProblem(
         mode: UInt32, owner: UInt32, programOwner: () -> UInt32?
     ) -> SettingsFileProblem? {
         guard mode & 0o022 != 0 else { return nil }

@@ -9,31 +9,31 @@
 /// A CGI request reads this file on every start, so the parser walks the bytes by index and keeps the values in
 /// fixed fields: a `Dictionary` or an array of slices here made the runtime build generic type metadata, 280,000
 /// instructions, more than the rest of the request (callgrind; scripts/test-instructions holds the budget).
-public struct SettingsFile: Equatable, Sendable {
+package struct SettingsFile: Equatable, Sendable {
     /// The variable holding more `serve` flags, separated by spaces, as systemd expands `$OAUTH_FORWARD_OPTIONS`.
-    public static let optionsName = "OAUTH_FORWARD_OPTIONS"
+    package static let optionsName = "OAUTH_FORWARD_OPTIONS"
 
     /// The variables, as the file sets them: the bytes as written, less the quotes.
-    public private(set) var configurationValues = ConfigurationValues()
+    package private(set) var configurationValues = ConfigurationValues()
     /// `OAUTH_FORWARD_OPTIONS`, as written; empty when unset. Not an optional: destroying an `Optional<[UInt8]>`
     /// field here made the runtime build that type's metadata, 54,000 instructions on a CGI start (callgrind,
     /// scripts/test-instructions).
-    public private(set) var optionsValue: [UInt8] = []
+    package private(set) var optionsValue: [UInt8] = []
     private var hasOptions = false
 
     /// `OAUTH_FORWARD_OPTIONS` split at spaces and tabs; empty when it is unset.
-    public var options: [String] {
+    package var options: [String] {
         optionsValue.split(whereSeparator: { $0 == UInt8(ascii: " ") || $0 == UInt8(ascii: "\t") })
             .map { String(decoding: $0, as: UTF8.self) }
     }
 
     /// The variables of a file that may not hold `OAUTH_FORWARD_OPTIONS`: the CGI request's form, which
     /// keeps the parsed file inside this module (destroying it elsewhere made the runtime build array metadata).
-    public static func configurationValues(parsing bytes: [UInt8]) throws(SettingsFileError) -> ConfigurationValues {
+    package static func configurationValues(parsing bytes: [UInt8]) throws(SettingsFileError) -> ConfigurationValues {
         try SettingsFile(parsing: bytes, allowsOptions: false).configurationValues
     }
 
-    public init(parsing bytes: [UInt8], allowsOptions: Bool) throws(SettingsFileError) {
+    package init(parsing bytes: [UInt8], allowsOptions: Bool) throws(SettingsFileError) {
         var start = 0
         var number = 0
         while start <= bytes.count {

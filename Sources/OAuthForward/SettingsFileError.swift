@@ -1,10 +1,10 @@
 /// A settings file line that cannot be read. `message` names the line; the caller puts the file's path first.
-public enum SettingsFileError: Error, Equatable {
+package enum SettingsFileError: Error, Equatable {
     case malformed(line: Int, reason: String)
     case unknownName(line: Int, name: String, known: [String])
     case duplicate(line: Int, name: String)
 
-    public var message: String {
+    package var message: String {
         switch self {
         case .malformed(let line, let reason): "line \(line): \(reason)"
         case .unknownName(let line, let name, let known):

@@ -1,5 +1,5 @@
 /// Why a settings file beside the program was not used. A request then answers 500, and the log says this.
-public enum SettingsFileProblem: Error, Equatable, Sendable {
+package enum SettingsFileProblem: Error, Equatable, Sendable {
     case notARegularFile
     /// The name is a symbolic link, which is never followed.
     case symbolicLink
@@ -14,7 +14,7 @@ public enum SettingsFileProblem: Error, Equatable, Sendable {
     case unreadable(String)
     case syntax(SettingsFileError)
 
-    public var problem: String {
+    package var problem: String {
         switch self {
         case .notARegularFile: "is not a regular file"
         case .symbolicLink: "is a symbolic link, which is never followed; put the file itself there"

@@ -3,9 +3,9 @@
 /// Junction's Link Token, carried as `state`, is a JWT whose unverified `aud` claim is the Link API base URL of
 /// its environment (Junction's "Sharing Credentials" guide; docs/STATE-TOKEN.md). Everything
 /// here reads copies: the bytes forwarded are the query as received.
-public enum StateToken {
+package enum StateToken {
     /// What the `state` parameter says.
-    public enum Finding: Equatable, Sendable {
+    package enum Finding: Equatable, Sendable {
         /// A Junction token of this environment.
         case junction(JunctionEnvironment)
         /// Not a Junction token of an allowed environment; `why` is a fixed code for the log.
@@ -14,7 +14,7 @@ public enum StateToken {
         case duplicate
     }
 
-    public enum NotJunction: String, Equatable, Sendable {
+    package enum NotJunction: String, Equatable, Sendable {
         case noState = "no_state"
         case notAJWT = "not_a_jwt"
         case badBase64 = "bad_base64"
@@ -24,7 +24,7 @@ public enum StateToken {
         case environmentNotAllowed = "environment_not_allowed"
     }
 
-    public static func find(in query: [UInt8], allowed: [JunctionEnvironment]) -> Finding {
+    package static func find(in query: [UInt8], allowed: [JunctionEnvironment]) -> Finding {
         // Index arithmetic rather than split(): an array of slices would make the runtime build its metadata on
         // every CGI start (callgrind; scripts/test-instructions holds the budget).
         var state: ArraySlice<UInt8>? = nil

@@ -1,5 +1,5 @@
 /// Why a value of `OAUTH_FORWARD_TARGET` was refused.
-public enum TargetError: Error, Equatable, Sendable {
+package enum TargetError: Error, Equatable, Sendable {
     /// The variable is not set at all. There is no default environment.
     case unset
     case empty
@@ -29,7 +29,7 @@ public enum TargetError: Error, Equatable, Sendable {
     /// A Junction API host as `OAUTH_FORWARD_FALLBACK`, which takes the callbacks that are not Junction's.
     case junctionHostAsFallback
 
-    public var problem: String {
+    package var problem: String {
         switch self {
         case .unset: "is not set"
         case .empty: "is empty"
