@@ -127,9 +127,11 @@ test_command_line_is_read_without_proc() {
     new_chroot
     trap 'rm -rf "$chroot_dir"' EXIT
     local output status=0
-    output=$(chroot "$chroot_dir" /oauth-forward-cgi check --target production-us /oura 2>&1) || status=$?
+    # A callback, with a query: without one, /oura is a reachability check, answered 200 and not forwarded.
+    output=$(chroot "$chroot_dir" /oauth-forward-cgi check --target production-us '/oura?code=1' 2>&1) || status=$?
     [ "$status" -eq 0 ] || fail "exit $status: $output"
-    grep -qF "Location: https://api.us.junction.com/v2/link/connect/oura" <<<"$output" || fail "no Location: $output"
+    grep -qF "Location: https://api.us.junction.com/v2/link/connect/oura?code=1" <<<"$output" ||
+        fail "no Location: $output"
 }
 
 run_tests
