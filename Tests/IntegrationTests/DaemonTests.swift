@@ -102,7 +102,9 @@ extension ServerSuites {
             #expect(
                 spawned & Self.shutdownSignals == Self.shutdownSignals,
                 "started with SigBlk \(String(spawned, radix: 16))")
-            // The program, started that way, serves, and its main thread takes the signals again.
+            // The program, started that way, serves, and its main thread takes the signals again. Asked once the
+            // old worker, which is retiring, has gone: until then it may be the one /proc lists first, or half gone.
+            try waitForLog(containing: "event=worker_retired ", in: { daemon.log }, timeout: 20)
             #expect(
                 try daemon.get(query: "after=1").stdout
                     == Daemon.redirect(to: Daemon.productionOura + bytes("?after=1")))
