@@ -2,7 +2,8 @@
 #define CLINUX_H
 
 // Linux calls that Swift's Glibc module leaves out, because glibc declares them only under _GNU_SOURCE: a sealed
-// memory file, which a reload uses to hand the configuration it checked to the program it starts.
+// memory file, which a reload uses to hand the configuration it checked to the program it starts, and accept4, which
+// marks a connection close-on-exec in the same system call that accepts it.
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -15,6 +16,14 @@
 #define CLINUX_F_SEAL_SHRINK 0x0002
 #define CLINUX_F_SEAL_GROW 0x0004
 #define CLINUX_F_SEAL_WRITE 0x0008
+
+// From linux/net.h (SOCK_CLOEXEC is O_CLOEXEC), stable kernel ABI since Linux 2.6.28.
+#define CLINUX_SOCK_CLOEXEC 02000000
+
+/// accept4(2) without the peer's address; -1 with errno set on failure.
+static inline int clinux_accept4(int fd, int flags) {
+    return (int)syscall(SYS_accept4, fd, (void *)0, (void *)0, flags);
+}
 
 /// memfd_create(2); -1 with errno set on failure.
 static inline int clinux_memfd_create(const char *name, unsigned int flags) {

@@ -11,7 +11,7 @@ package enum CGIServer {
         // A server that closes the pipe early must not kill the process before its log line is written.
         BestEffort.ignore(SIGPIPE)
         let lookup = ProcessIO.environment
-        let request = RequestVariables.request(from: lookup)
+        let request = RequestVariables.request { lookup($0.name) }
         // Variables the environment lacks come from oauth-forward-cgi.conf beside the script, for suEXEC.
         let configuration = ScriptSettingsFile.configuration(
             environment: ConfigurationValues(lookup), scriptFilename: lookup("SCRIPT_FILENAME"))

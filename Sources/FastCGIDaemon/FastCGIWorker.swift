@@ -173,6 +173,7 @@ package final class FastCGIWorker: Sendable {
         // has not said so yet, which the supervisor would take for a worker that cannot start.
         while !released.load(ordering: .acquiring) && !Shutdown.isRequested { BestEffort.sleep(microseconds: 500) }
         var cache = ConfigurationCache()
+        var buffers = AnswerBuffers()
         var request = LibFCGIRequest()
         // This thread's duplicate of its connection's descriptor; see `Hold.fd`.
         var duplicate: Int32 = -1
@@ -199,7 +200,7 @@ package final class FastCGIWorker: Sendable {
             // False: the connection ended, broke or timed out, and libfcgi has closed it.
             if request.accept() {
                 holds.withLock { $0[index].waitsOnKeptConnection = false }
-                serve(request, cache: &cache)
+                serve(request, cache: &cache, buffers: &buffers)
                 // Stopping, a kept-alive connection is closed after this answer. Retiring, it is not: the web server
                 // may already have taken it for its next request before it sees the close, and it would then lose
                 // that request. It stays until the web server closes it, as nginx's keepalive_time makes it do.
@@ -239,7 +240,6 @@ package final class FastCGIWorker: Sendable {
                     return nil
                 }
             }
-            BestEffort.setCloseOnExec(fd)
             if isTCP, case .success(let allowed?) = allowlist {
                 let peer = PeerAllowlist.peerAddress(of: fd)
                 guard let peer, allowed.allows(peer) else {
@@ -261,20 +261,38 @@ package final class FastCGIWorker: Sendable {
         return nil
     }
 
-    private func serve(_ request: borrowing LibFCGIRequest, cache: inout ConfigurationCache) {
-        // Every value is a copy (`LibFCGIRequest.parameter`): libfcgi frees its strings at the next accept.
-        let cgiRequest = RequestVariables.request(from: { request.parameter($0) })
-        let requestValues = ConfigurationValues({ request.parameter($0) })
-        let configuration =
-            requestValues.isEmpty
-            ? processConfiguration : cache.configuration(for: requestValues.overriding(processValues))
+    /// What `serve` reads of a request: `RequestVariable`'s names, then `ConfigurationVariable`'s.
+    private static let parameterNames = ParameterNames(
+        RequestVariable.allCases.map(\.name) + ConfigurationVariable.allCases.map(\.name))
+
+    /// One thread's buffers for a request's answer and its log line, reused from one request to the next.
+    private struct AnswerBuffers {
+        var response: [UInt8] = []
+        var logLine: [UInt8] = []
+    }
+
+    private func serve(
+        _ request: borrowing LibFCGIRequest, cache: inout ConfigurationCache, buffers: inout AnswerBuffers
+    ) {
+        var cgiRequest = CGIRequest(method: nil, pathInfo: nil, query: [])
+        var configuration = processConfiguration
+        request.withParameters(Self.parameterNames) { found in
+            // The request's own variables are copies: libfcgi frees its strings at the next accept.
+            cgiRequest = RequestVariables.request { found.copy($0.rawValue) }
+            let configurationStart = RequestVariable.allCases.count
+            configuration = cache.configuration(
+                for: { found[configurationStart + $0.rawValue] }, process: processValues,
+                processConfiguration: processConfiguration)
+        }
         let outcome = Forwarder.respond(to: cgiRequest, configuration: configuration)
 
         request.discardBody(upTo: RequestVariables.maximumDiscardedBody)
         var log = outcome.log
-        if !request.answer(outcome.responseBytes) { log.writeError = "fastcgi" }
+        outcome.writeResponse(into: &buffers.response)
+        if !request.answer(buffers.response) { log.writeError = "fastcgi" }
         // The process's stderr, not the request's FCGI_STDERR: nginx files each FCGI_STDERR line in its error
         // log together with the request line, query string included, which would put the code and state there.
-        ProcessIO.writeAll(log.lineBytes, to: 2)
+        log.writeLine(into: &buffers.logLine)
+        ProcessIO.writeAll(buffers.logLine, to: 2)
     }
 }

@@ -23,9 +23,9 @@ enum LibFCGI {
 /// One thread's libfcgi request, which libfcgi reads one connection at a time into, and answers through.
 ///
 /// libfcgi's rule: the strings of a request's parameters are freed by the next `FCGX_Accept_r` on it (it starts
-/// with `FCGX_Finish_r`). Here no pointer to them leaves this type: `parameter(_:)` copies a value out as bytes,
-/// and `accept()` and `finish(closingConnection:)` take the request mutably, so no borrow that reads parameters
-/// can outlive the request they belong to.
+/// with `FCGX_Finish_r`). Here the values are only lent: `withParameters(_:_:)` hands them to a closure as a
+/// non-copyable `FoundParameters`, which cannot escape it, and `accept()` and `finish(closingConnection:)` take the
+/// request mutably, so no borrow that reads parameters can outlive the request they belong to.
 ///
 /// It cannot be copied: libfcgi keeps pointers into it, and two copies would free the same streams.
 struct LibFCGIRequest: ~Copyable {
@@ -64,16 +64,19 @@ struct LibFCGIRequest: ~Copyable {
         FCGX_Free(&request, 1)
     }
 
-    /// The parameter `name`, copied out of libfcgi's strings, which the next accept frees.
-    func parameter(_ name: String) -> [UInt8]? {
-        FastCGIParameters.value(of: name, in: request.envp)
+    /// Finds the parameters `names` in one pass and calls `body` with their values, in libfcgi's own strings: they
+    /// must not outlive `body`, since the next accept frees them.
+    func withParameters(_ names: ParameterNames, _ body: (borrowing FoundParameters) -> Void) {
+        FastCGIParameters.find(names, in: request.envp, body)
     }
 
     /// Reads the request body to its end, at most `limit` bytes, so a kept-alive connection is left at a record
     /// boundary.
     func discardBody(upTo limit: Int) {
         var remaining = limit
-        withUnsafeTemporaryAllocation(of: CChar.self, capacity: 16384) { buffer in
+        // 1 KiB, on the stack: a larger temporary allocation is a malloc, which nearly every request (a GET, with no
+        // body at all) paid for. A form_post body fits in a few rounds of it.
+        withUnsafeTemporaryAllocation(of: CChar.self, capacity: 1024) { buffer in
             while remaining > 0 {
                 let count = FCGX_GetStr(buffer.baseAddress, Int32(min(remaining, buffer.count)), request.in)
                 if count <= 0 { return }
@@ -96,32 +99,80 @@ struct LibFCGIRequest: ~Copyable {
 
 /// A request's parameters as libfcgi holds them: `NAME=value` C strings, in the array `FCGX_Request.envp`.
 enum FastCGIParameters {
-    /// The value of `name`, copied out, or nil when the request has no such parameter.
+    /// Finds every name of `names` in one pass over the parameters, comparing bytes in place; the first of two
+    /// parameters with the same name wins, as with `FCGX_GetParam`.
     ///
-    /// Compares bytes in place: `FCGX_GetParam(name, envp)` made each lookup convert the Swift `String` into a new C
-    /// string, an allocation, before libfcgi's `strncmp` of every parameter: with the nine lookups of a request,
-    /// about 6,000 of the daemon's 51,000 instructions per request (callgrind of a worker under nginx, keep-alive).
-    static func value(of name: String, in parameters: FCGX_ParamArray?) -> [UInt8]? {
-        guard var entry = parameters else { return nil }
-        var name = name
-        return name.withUTF8 { key -> [UInt8]? in
-            guard let first = key.first else { return nil }
-            while let parameter = entry.pointee {
-                let bytes = UnsafeRawPointer(parameter).assumingMemoryBound(to: UInt8.self)
-                // A parameter shorter than the name ends in its NUL, which differs from every byte of the name.
-                if bytes[0] == first, matches(key, bytes) {
-                    let value = bytes + key.count + 1
-                    return Array(UnsafeBufferPointer(start: value, count: strlen(parameter + key.count + 1)))
+    /// nginx sends about 30 parameters and the program reads 9. Looked up one by one, each lookup walked all of
+    /// them, and `FCGX_GetParam(name, envp)` with a Swift `String` also made each name a new C string (an
+    /// allocation): about 6,000 of the daemon's 51,000 instructions per request (callgrind of a worker under
+    /// nginx, keep-alive), and 3,800 still with one pass per name.
+    static func find(
+        _ names: ParameterNames, in parameters: FCGX_ParamArray?, _ body: (borrowing FoundParameters) -> Void
+    ) {
+        withUnsafeTemporaryAllocation(of: UnsafeBufferPointer<UInt8>.self, capacity: names.count) { values in
+            values.initialize(repeating: UnsafeBufferPointer(start: nil, count: 0))
+            if var entry = parameters {
+                while let parameter = entry.pointee {
+                    let bytes = UnsafeRawPointer(parameter).assumingMemoryBound(to: UInt8.self)
+                    var candidates = names.startingWith(bytes[0])
+                    while candidates != 0 {
+                        let index = candidates.trailingZeroBitCount
+                        candidates &= candidates - 1
+                        guard values[index].baseAddress == nil, let length = names.prefixLength(index, of: bytes)
+                        else { continue }
+                        let value = bytes + length + 1
+                        values[index] = UnsafeBufferPointer(start: value, count: strlen(parameter + length + 1))
+                        break
+                    }
+                    entry += 1
                 }
-                entry += 1
             }
-            return nil
+            body(FoundParameters(values: UnsafeBufferPointer(values)))
         }
     }
+}
 
-    /// Whether `bytes`, a C string, starts with `key` and then `=`.
-    private static func matches(_ key: UnsafeBufferPointer<UInt8>, _ bytes: UnsafePointer<UInt8>) -> Bool {
-        for index in key.indices where bytes[index] != key[index] { return false }
-        return bytes[key.count] == UInt8(ascii: "=")
+/// Names to find among a request's parameters, prepared once: their bytes, and for each first byte which of them
+/// start with it.
+struct ParameterNames: Sendable {
+    private let names: [[UInt8]]
+    /// Bit `i` of entry `b`: name `i` starts with the byte `b`.
+    private let byFirstByte: [UInt64]
+
+    init(_ names: [String]) {
+        precondition(names.count <= 64 && names.allSatisfy { !$0.isEmpty && !$0.utf8.contains(0) })
+        self.names = names.map { Array($0.utf8) }
+        var byFirstByte = [UInt64](repeating: 0, count: 256)
+        for (index, name) in self.names.enumerated() { byFirstByte[Int(name[0])] |= 1 << UInt64(index) }
+        self.byFirstByte = byFirstByte
+    }
+
+    var count: Int { names.count }
+
+    func startingWith(_ byte: UInt8) -> UInt64 { byFirstByte[Int(byte)] }
+
+    /// The length of name `index` when the C string `bytes` starts with it and then `=`.
+    func prefixLength(_ index: Int, of bytes: UnsafePointer<UInt8>) -> Int? {
+        // A parameter shorter than the name ends in its NUL, which differs from every byte of the name.
+        names[index].withUnsafeBufferPointer { name in
+            for offset in name.indices where bytes[offset] != name[offset] { return nil }
+            return bytes[name.count] == UInt8(ascii: "=") ? name.count : nil
+        }
+    }
+}
+
+/// The values `FastCGIParameters.find` found, by the index of their name; valid only while its body runs.
+struct FoundParameters: ~Copyable {
+    fileprivate let values: UnsafeBufferPointer<UnsafeBufferPointer<UInt8>>
+
+    /// The value of name `index` in place, or nil when the request has no such parameter.
+    subscript(index: Int) -> UnsafeBufferPointer<UInt8>? {
+        let value = values[index]
+        return value.baseAddress == nil ? nil : value
+    }
+
+    /// The value of name `index`, copied out.
+    func copy(_ index: Int) -> [UInt8]? {
+        self[index].map { Array($0) }
     }
 }

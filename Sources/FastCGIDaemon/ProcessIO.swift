@@ -188,6 +188,8 @@ package enum ProcessIO {
 
     /// Reads and discards up to `limit` bytes from `fd`, stopping early at end of file or on an error.
     static func discard(upTo limit: Int, from fd: Int32) {
+        // A GET has no body: no buffer then, whose size alone (over 1 KiB) makes it a malloc.
+        guard limit > 0 else { return }
         var remaining = limit
         withUnsafeTemporaryAllocation(byteCount: 16384, alignment: 1) { buffer in
             while remaining > 0 {

@@ -6,4 +6,18 @@ extension [UInt8] {
         var text = text
         text.withUTF8 { append(contentsOf: $0) }
     }
+
+    /// Appends a number's decimal digits, without the `String` that `String(value)` would build.
+    mutating func append(decimal value: Int) {
+        if value < 0 { append(UInt8(ascii: "-")) }
+        let magnitude = value.magnitude
+        var divisor: UInt = 1
+        while divisor <= magnitude / 10 { divisor *= 10 }
+        var rest = magnitude
+        while divisor > 0 {
+            append(UInt8(ascii: "0") + UInt8(truncatingIfNeeded: rest / divisor))
+            rest %= divisor
+            divisor /= 10
+        }
+    }
 }

@@ -24,6 +24,18 @@ package struct ConfigurationValues: Sendable {
         }
     }
 
+    /// Reads each variable through `lookup`, which lends the bytes in place: a FastCGI request's parameters.
+    package init(lending lookup: (ConfigurationVariable) -> UnsafeBufferPointer<UInt8>?) {
+        self.init()
+        ConfigurationVariable.forEach { variable in
+            guard let value = lookup(variable) else { return }
+            let slot = 2 * variable.rawValue
+            spans[slot] = bytes.count
+            spans[slot + 1] = value.count
+            bytes.append(contentsOf: value)
+        }
+    }
+
     /// Sets the variables given, for tests and the fuzzer.
     package init(
         target: [UInt8]? = nil, providers: [UInt8]? = nil, environments: [UInt8]? = nil, fallback: [UInt8]? = nil,
@@ -97,6 +109,21 @@ extension ConfigurationValues: Equatable {
             switch (left.isSet(variable), right.isSet(variable)) {
             case (false, false): break
             case (true, true): equal = left.span(of: variable).elementsEqual(right.span(of: variable))
+            default: equal = false
+            }
+        }
+        return equal
+    }
+
+    /// Whether `lookup` gives the same variables set to the same bytes, compared in place: how the daemon sees that a
+    /// request carries the configuration of the one before, without copying it.
+    package func matches(_ lookup: (ConfigurationVariable) -> UnsafeBufferPointer<UInt8>?) -> Bool {
+        var equal = true
+        ConfigurationVariable.forEach { variable in
+            guard equal else { return }
+            switch (isSet(variable), lookup(variable)) {
+            case (false, nil): break
+            case (true, let value?): equal = span(of: variable).elementsEqual(value)
             default: equal = false
             }
         }

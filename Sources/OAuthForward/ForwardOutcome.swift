@@ -7,4 +7,10 @@ package struct ForwardOutcome: Equatable, Sendable {
 
     /// The bytes to write to the web server.
     package var responseBytes: [UInt8] { response.serialized(includingBody: !isHead) }
+
+    /// `responseBytes` in `buffer`, emptied first, reusing its storage: the daemon keeps one buffer per thread.
+    package func writeResponse(into buffer: inout [UInt8]) {
+        buffer.removeAll(keepingCapacity: true)
+        response.serialize(into: &buffer, includingBody: !isHead)
+    }
 }

@@ -114,10 +114,10 @@ package struct ForwardTarget: Equatable, Sendable {
     /// An empty query adds no `?`.
     package func location(provider: ProviderSlug, query: some Collection<UInt8>) -> [UInt8] {
         var location: [UInt8] = []
-        location.reserveCapacity(head.count + provider.bytes.count + (tail?.count ?? 0) + 1 + query.count)
+        location.reserveCapacity(head.count + provider.name.utf8.count + (tail?.count ?? 0) + 1 + query.count)
         location += head
         if let tail {
-            location += provider.bytes
+            location.append(utf8: provider.name)
             location += tail
         }
         if !query.isEmpty {

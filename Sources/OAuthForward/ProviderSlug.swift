@@ -9,15 +9,19 @@ package struct ProviderSlug: Hashable, Sendable {
     /// The rule in words, for error messages and log lines.
     package static let rule = "1 to \(maximumLength) of [a-z0-9_]"
 
-    /// The slug's bytes, all ASCII.
-    package let bytes: [UInt8]
+    /// The slug, all ASCII. A `String`: up to 15 bytes (nearly every provider's) it is stored inline, where an
+    /// array of its bytes was an allocation, made twice per request.
+    package let name: String
+
+    /// The slug's bytes.
+    package var bytes: [UInt8] { Array(name.utf8) }
 
     /// Accepts exactly `[a-z0-9_]{1,64}`.
     package init?(_ bytes: some Collection<UInt8>) {
         guard (1...Self.maximumLength).contains(bytes.count), bytes.allSatisfy(Self.isSlugByte) else {
             return nil
         }
-        self.bytes = Array(bytes)
+        name = String(decoding: bytes, as: UTF8.self)
     }
 
     /// Reads the provider from a CGI `PATH_INFO`: `/` followed by a slug and at most one `/`, and nothing else.
@@ -36,8 +40,6 @@ package struct ProviderSlug: Hashable, Sendable {
     package static func hasTrailingSlash(_ pathInfo: [UInt8]) -> Bool {
         pathInfo.count > 1 && pathInfo[pathInfo.count - 1] == UInt8(ascii: "/")
     }
-
-    package var name: String { String(decoding: bytes, as: UTF8.self) }
 
     static func isSlugByte(_ byte: UInt8) -> Bool {
         switch byte {

@@ -88,7 +88,14 @@ package struct RequestLog: Equatable, Sendable {
 
     /// `line` as bytes: what the servers write.
     package var lineBytes: [UInt8] {
-        var line = LogLine()
+        var bytes: [UInt8] = []
+        writeLine(into: &bytes)
+        return bytes
+    }
+
+    /// Puts `lineBytes` in `buffer`, reusing its storage: the daemon keeps one buffer per thread.
+    package func writeLine(into buffer: inout [UInt8]) {
+        var line = LogLine(reusing: &buffer)
         line.add("method", method)
         line.add("provider", providerText.isEmpty ? "-" : providerText)
         line.add("status", status)
@@ -99,6 +106,6 @@ package struct RequestLog: Equatable, Sendable {
         if trailingSlash { line.add("trailing_slash", 1) }
         if !reasonText.isEmpty { line.add("reason", reasonText) }
         if !writeErrorText.isEmpty { line.add("write_error", writeErrorText) }
-        return line.finished()
+        line.finish(into: &buffer)
     }
 }

@@ -27,6 +27,33 @@ import Testing
         #expect(same != values)
     }
 
+    /// How the daemon reads a request's values and sees they are the ones before (issue 22): in place, from bytes
+    /// it is lent, set and unset and empty each told apart.
+    @Test func lentValuesAreReadAndComparedInPlace() {
+        let lent: [ConfigurationVariable: [UInt8]] = [.target: Array("production-us".utf8), .providers: []]
+        let values = Self.lending(lent) { ConfigurationValues(lending: $0) }
+        #expect(values == ConfigurationValues(target: Array("production-us".utf8), providers: []))
+        #expect(Self.lending(lent) { values.matches($0) })
+        #expect(!Self.lending([.target: Array("production-us".utf8)]) { values.matches($0) })
+        #expect(!Self.lending([.target: Array("production-eu".utf8), .providers: []]) { values.matches($0) })
+        #expect(!Self.lending(lent.merging([.fallback: []]) { $1 }) { values.matches($0) })
+        #expect(Self.lending([:]) { ConfigurationValues().matches($0) && !values.matches($0) })
+    }
+
+    /// Calls `body` with a lookup that lends `values`' bytes from memory of their own, freed afterwards.
+    static func lending<Result>(
+        _ values: [ConfigurationVariable: [UInt8]],
+        _ body: ((ConfigurationVariable) -> UnsafeBufferPointer<UInt8>?) -> Result
+    ) -> Result {
+        let storage = values.mapValues { bytes in
+            let buffer = UnsafeMutableBufferPointer<UInt8>.allocate(capacity: max(bytes.count, 1))
+            _ = buffer.initialize(from: bytes)
+            return UnsafeBufferPointer(rebasing: buffer[0..<bytes.count])
+        }
+        defer { storage.values.forEach { UnsafeMutableRawPointer(mutating: $0.baseAddress!).deallocate() } }
+        return body { storage[$0] }
+    }
+
     @Test func everyVariableIsLookedUpByItsName() {
         let values = ConfigurationValues { name in Array("value of \(name)".utf8) }
         for variable in ConfigurationVariable.allCases {
