@@ -473,8 +473,8 @@ Where auto mode's instructions go (`callgrind_annotate --inclusive=yes`):
 {day_two}## How to run it
 
 ```sh
-bench/run                                   # this document and docs/bench-*.png, about 8 minutes
-BENCH_DURATION=30 BENCH_ROUNDS=5 bench/run  # longer runs, about 20 minutes
+bench/run                                   # this document and docs/bench-*.png, 5 rounds, about 11 minutes
+BENCH_DURATION=30 bench/run                 # longer runs, about 30 minutes
 BENCH_KEEP=1 bench/run                      # keep the raw wrk, callgrind and RSS outputs in /tmp/oafc-bench-*
 bench/day-two                               # only the "Day two" table: reloads, restarts, crash records
 ```

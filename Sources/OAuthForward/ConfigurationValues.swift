@@ -123,7 +123,13 @@ extension ConfigurationValues: Equatable {
             guard equal else { return }
             switch (isSet(variable), lookup(variable)) {
             case (false, nil): break
-            case (true, let value?): equal = span(of: variable).elementsEqual(value)
+            case (true, let value?):
+                let slot = 2 * variable.rawValue
+                equal =
+                    spans[slot + 1] == value.count
+                    && bytes.withUnsafeBufferPointer { all in
+                        UnsafeBufferPointer(rebasing: all[spans[slot]..<spans[slot] + value.count]).elementsEqual(value)
+                    }
             default: equal = false
             }
         }

@@ -64,7 +64,7 @@ package enum Forwarder {
             log.decided(target: configuration.targetLogName, route: "reachability", trailingSlash: trailingSlash)
             return .reachability(of: provider)
         }
-        if request.query.contains(where: { $0 < 0x20 || $0 == 0x7F }) {
+        if request.query.containsControlByte {
             throw .controlByteInQuery
         }
         switch configuration.route {

@@ -40,6 +40,26 @@ import Testing
         #expect(outcome.log.reason == "control byte in query")
     }
 
+    /// The check reads eight bytes at a time: every byte value, at every place in a word and in the bytes after the
+    /// last whole word, among neighbours that are plain, high (which a borrow could reach) or the edges 0x20 and
+    /// 0x7E.
+    @Test(arguments: [UInt8(ascii: "a"), 0x20, 0x7E, 0x80, 0xFF])
+    func controlBytesAreFoundWhereverTheyAre(neighbour: UInt8) {
+        #expect(![UInt8]().containsControlByte)
+        for length in [1, 7, 8, 9, 17, 24] {
+            let plain = [UInt8](repeating: neighbour, count: length)
+            #expect(!plain.containsControlByte)
+            for position in 0..<length {
+                for byte in UInt8.min...UInt8.max {
+                    var query = plain
+                    query[position] = byte
+                    let isControl = byte < 0x20 || byte == 0x7F
+                    #expect(query.containsControlByte == isControl, "\(byte) at \(position) of \(length)")
+                }
+            }
+        }
+    }
+
     @Test(arguments: ["GET", "HEAD", "POST"])
     func forwardedMethodsAnswer307(method: String) {
         #expect(respond(method: method, query: bytes("code=1")).status == 307)
