@@ -264,6 +264,8 @@ package final class FastCGIWorker: Sendable {
     /// What `serve` reads of a request: `RequestVariable`'s names, then `ConfigurationVariable`'s.
     private static let parameterNames = ParameterNames(
         RequestVariable.allCases.map(\.name) + ConfigurationVariable.allCases.map(\.name))
+    /// Where `ConfigurationVariable`'s names start in `parameterNames`.
+    private static let configurationStart = RequestVariable.allCases.count
 
     /// One thread's buffers for a request's answer and its log line, reused from one request to the next.
     private struct AnswerBuffers {
@@ -274,15 +276,14 @@ package final class FastCGIWorker: Sendable {
     private func serve(
         _ request: borrowing LibFCGIRequest, cache: inout ConfigurationCache, buffers: inout AnswerBuffers
     ) {
-        var cgiRequest = CGIRequest(method: nil, pathInfo: nil, query: [])
-        var configuration = processConfiguration
-        request.withParameters(Self.parameterNames) { found in
+        let (cgiRequest, configuration) = request.withParameters(Self.parameterNames) { found in
             // The request's own variables are copies: libfcgi frees its strings at the next accept.
-            cgiRequest = RequestVariables.request { found.copy($0.rawValue) }
-            let configurationStart = RequestVariable.allCases.count
-            configuration = cache.configuration(
-                for: { found[configurationStart + $0.rawValue] }, process: processValues,
-                processConfiguration: processConfiguration)
+            (
+                RequestVariables.request { found.copy($0.rawValue) },
+                cache.configuration(
+                    for: { found[Self.configurationStart + $0.rawValue] }, process: processValues,
+                    processConfiguration: processConfiguration)
+            )
         }
         let outcome = Forwarder.respond(to: cgiRequest, configuration: configuration)
 

@@ -66,7 +66,7 @@ struct LibFCGIRequest: ~Copyable {
 
     /// Finds the parameters `names` in one pass and calls `body` with their values, in libfcgi's own strings: they
     /// must not outlive `body`, since the next accept frees them.
-    func withParameters(_ names: ParameterNames, _ body: (borrowing FoundParameters) -> Void) {
+    func withParameters<Result>(_ names: ParameterNames, _ body: (borrowing FoundParameters) -> Result) -> Result {
         FastCGIParameters.find(names, in: request.envp, body)
     }
 
@@ -106,9 +106,9 @@ enum FastCGIParameters {
     /// them, and `FCGX_GetParam(name, envp)` with a Swift `String` also made each name a new C string (an
     /// allocation): about 6,000 of the daemon's 51,000 instructions per request (callgrind of a worker under
     /// nginx, keep-alive), and 3,800 still with one pass per name.
-    static func find(
-        _ names: ParameterNames, in parameters: FCGX_ParamArray?, _ body: (borrowing FoundParameters) -> Void
-    ) {
+    static func find<Result>(
+        _ names: ParameterNames, in parameters: FCGX_ParamArray?, _ body: (borrowing FoundParameters) -> Result
+    ) -> Result {
         withUnsafeTemporaryAllocation(of: UnsafeBufferPointer<UInt8>.self, capacity: names.count) { values in
             values.initialize(repeating: UnsafeBufferPointer(start: nil, count: 0))
             if var entry = parameters {
@@ -127,7 +127,7 @@ enum FastCGIParameters {
                     entry += 1
                 }
             }
-            body(FoundParameters(values: UnsafeBufferPointer(values)))
+            return body(FoundParameters(values: UnsafeBufferPointer(values)))
         }
     }
 }

@@ -4,15 +4,21 @@ package enum Forwarder {
         to request: CGIRequest,
         configuration: ConfigurationResult
     ) -> ForwardOutcome {
-        var log = RequestLog(request: request)
+        // Read once, for the log and the answer: after the path prefix when there is a configuration, from
+        // `PATH_INFO` alone when there is none.
+        let provider: ProviderSlug?
         if case .success(let configuration) = configuration {
-            log.target = configuration.targetLogName
-            // Only a prefix changes where the provider is: RequestLog read it from PATH_INFO alone.
-            if !configuration.pathPrefix.bytes.isEmpty { log.provider = configuration.provider(of: request)?.name }
+            provider = configuration.provider(of: request)
+        } else if let pathInfo = request.pathInfo {
+            provider = ProviderSlug(pathInfo: pathInfo)
+        } else {
+            provider = nil
         }
+        var log = RequestLog(request: request, provider: provider)
+        if case .success(let configuration) = configuration { log.target = configuration.targetLogName }
         let response: CGIResponse
         do throws(Rejection) {
-            response = try forward(request, configuration: configuration, log: &log)
+            response = try forward(request, provider: provider, configuration: configuration, log: &log)
         } catch {
             log.reason = error.logReason
             if case .stateNotJunction(let why) = error {
@@ -36,6 +42,7 @@ package enum Forwarder {
     /// scripts/test-instructions).
     static func forward(
         _ request: CGIRequest,
+        provider: ProviderSlug?,
         configuration result: ConfigurationResult,
         log: inout RequestLog
     ) throws(Rejection) -> CGIResponse {
@@ -50,7 +57,7 @@ package enum Forwarder {
         guard let method = request.method, method == Self.get || method == Self.head || method == Self.post else {
             throw .methodNotAllowed
         }
-        guard let provider = configuration.provider(of: request) else {
+        guard let provider else {
             throw .invalidProvider
         }
         if let allowlist = configuration.allowlist, !allowlist.contains(provider) {

@@ -52,11 +52,10 @@ package struct RequestLog: Equatable, Sendable {
         return ""
     }
 
-    init(request: CGIRequest) {
+    /// `provider` is the one the request's path names, if any.
+    init(request: CGIRequest, provider: ProviderSlug?) {
         self.method = Self.loggableMethod(request.method)
-        if let pathInfo = request.pathInfo, let provider = ProviderSlug(pathInfo: pathInfo) {
-            self.providerText = provider.name
-        }
+        if let provider { self.providerText = provider.name }
         self.queryLength = request.query.count
     }
 
