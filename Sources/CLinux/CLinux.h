@@ -17,10 +17,8 @@
 #define CLINUX_F_SEAL_GROW 0x0004
 #define CLINUX_F_SEAL_WRITE 0x0008
 
-// From linux/net.h (SOCK_CLOEXEC is O_CLOEXEC), stable kernel ABI since Linux 2.6.28.
-#define CLINUX_SOCK_CLOEXEC 02000000
-
-/// accept4(2) without the peer's address; -1 with errno set on failure.
+/// accept4(2) without the peer's address, `flags` being SOCK_CLOEXEC and SOCK_NONBLOCK as for socket(2); -1 with
+/// errno set on failure.
 static inline int clinux_accept4(int fd, int flags) {
     return (int)syscall(SYS_accept4, fd, (void *)0, (void *)0, flags);
 }

@@ -238,7 +238,7 @@ package enum SystemCall {
     /// sets `FD_CLOEXEC` in the same call, where `accept` and then `fcntl` took two per connection.
     @inline(__always)
     static func accept(_ fd: Int32) throws(SystemCallError) -> Int32 {
-        try retrying { clinux_accept4(fd, CLINUX_SOCK_CLOEXEC) }
+        try retrying { clinux_accept4(fd, Int32(SOCK_CLOEXEC.rawValue)) }
     }
 
     @inline(__always)

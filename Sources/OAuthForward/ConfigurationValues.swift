@@ -28,11 +28,7 @@ package struct ConfigurationValues: Sendable {
     package init(lending lookup: (ConfigurationVariable) -> UnsafeBufferPointer<UInt8>?) {
         self.init()
         ConfigurationVariable.forEach { variable in
-            guard let value = lookup(variable) else { return }
-            let slot = 2 * variable.rawValue
-            spans[slot] = bytes.count
-            spans[slot + 1] = value.count
-            bytes.append(contentsOf: value)
+            if let value = lookup(variable) { store(value, for: variable) }
         }
     }
 
@@ -61,10 +57,16 @@ package struct ConfigurationValues: Sendable {
                 spans[slot] = -1
                 return
             }
-            spans[slot] = bytes.count
-            spans[slot + 1] = value.count
-            bytes += value
+            value.withUnsafeBufferPointer { store($0, for: variable) }
         }
+    }
+
+    /// Sets `variable` to a copy of `value`, after the bytes already held.
+    private mutating func store(_ value: UnsafeBufferPointer<UInt8>, for variable: ConfigurationVariable) {
+        let slot = 2 * variable.rawValue
+        spans[slot] = bytes.count
+        spans[slot + 1] = value.count
+        bytes.append(contentsOf: value)
     }
 
     /// Whether `variable` is set, without copying its value.

@@ -9,9 +9,8 @@ package struct LogLine: Sendable {
     private var text: [UInt8]
 
     package init() {
-        text = []
-        text.reserveCapacity(192)
-        text.append(utf8: "app=oauth-forward-cgi")
+        var fresh: [UInt8] = []
+        self.init(reusing: &fresh)
     }
 
     /// A line built in `buffer`'s storage, which it takes and leaves empty; `finish(into:)` gives it back. The
