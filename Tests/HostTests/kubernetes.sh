@@ -165,11 +165,12 @@ while time.monotonic() < deadline:
 PY
     local load=$!
     wait_for_line "$state/load.log" 20 '^307$' "$load" || fail "no request was answered before the stop"
-    # Both containers' logs, for what a failure shows: podman removes them with the pod.
-    pm logs -f "$pod-forwarder" >"$state/forwarder.log" 2>&1 &
-    pm logs -f "$pod-nginx" >"$state/nginx.log" 2>&1 &
     pm pod stop --time 30 oauth-forward-pod-0 >/dev/null
     wait "$load"
+    # Both containers' whole logs, read once they have stopped and before kube down removes them. Followed with
+    # `logs -f` from before the stop, the forwarder's line was missing once in CI although it had stopped with it.
+    pm logs "$pod-forwarder" >"$state/forwarder.log" 2>&1
+    pm logs "$pod-nginx" >"$state/nginx.log" 2>&1
     grep -q 'event=stop_delayed delay_ms=5000' "$state/forwarder.log" || fail "the forwarder was not stopped with SIGTERM"
     pm kube down "$played" >/dev/null 2>&1
     grep -qE '^(refused|unaccepted)$' "$state/load.log" || fail "the load never saw the pod go"
